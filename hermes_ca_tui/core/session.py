@@ -1,0 +1,160 @@
+"""Profiles and wiring: from "where do things live" to a ready :class:`CaService`.
+
+The embedded default keeps everything in one data folder (PRODUCT §4): the CA root,
+a ``security.conf`` with downloads off, SQLite databases holding the appliance's tables,
+the audit log, and a CipherMail bridge in ``sql`` mode.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import platformdirs
+
+from hermes_ca_tui.core.audit import AuditLog
+from hermes_ca_tui.core.context import Context, Paths
+from hermes_ca_tui.core.errors import CaError, Code
+from hermes_ca_tui.core.fsutil import KEY_FILE_MODE, PRIVATE_DIR_MODE, make_dir, write_new
+from hermes_ca_tui.core.profile import utc_now
+from hermes_ca_tui.core.security_conf import DEFAULT_CONTENT
+from hermes_ca_tui.core.service import CaService
+from hermes_ca_tui.core.store.database import Database
+from hermes_ca_tui.core.store.djigzo import DjigzoRepository
+from hermes_ca_tui.core.store.hermes import HermesRepository
+from hermes_ca_tui.core.store.sqlite import DJIGZO_SCHEMA, HERMES_SCHEMA, sqlite_database
+from hermes_ca_tui.core.trust.bridge import CertificateImporter, CipherMailBridge
+from hermes_ca_tui.core.trust.sql_importer import SqlImporter
+
+APP_NAME = "hermes-ca-tui"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Where the three stores are.
+
+    Attributes:
+        label: Shown in the TUI header: the data folder or the config path.
+        embedded: Whether this is the embedded default (we own the schema there).
+    """
+
+    label: str
+    ca_root: Path
+    security_conf: Path
+    audit_log: Path
+    hermes_url: str
+    djigzo_url: str
+    bridge_mode: str = "sql"
+    docker_url: str = "unix:///var/run/docker.sock"
+    container: str = "hermes_ciphermail"
+    embedded: bool = True
+    data_dir: Path | None = None
+
+
+def default_data_dir() -> Path:
+    """The platform's user-data folder for the app."""
+    return platformdirs.user_data_path(APP_NAME, appauthor=False)
+
+
+def embedded_profile(data_dir: Path | None = None) -> Profile:
+    """The embedded default in ``data_dir`` (or the platform folder)."""
+    folder = Path(data_dir) if data_dir is not None else default_data_dir()
+    folder = folder.expanduser().absolute()
+    return Profile(
+        label=str(folder),
+        ca_root=folder / "CA",
+        security_conf=folder / "security.conf",
+        audit_log=folder / "audit.jsonl",
+        hermes_url=f"sqlite:///{folder / 'hermes.sqlite3'}",
+        djigzo_url=f"sqlite:///{folder / 'djigzo.sqlite3'}",
+        embedded=True,
+        data_dir=folder,
+    )
+
+
+def prepare_embedded(profile: Profile) -> None:
+    """Create the data folder's contents on first use; never overwrite anything."""
+    assert profile.data_dir is not None
+    try:
+        make_dir(profile.data_dir, PRIVATE_DIR_MODE)
+        make_dir(profile.ca_root, PRIVATE_DIR_MODE)
+        if not profile.security_conf.exists():
+            try:
+                write_new(profile.security_conf, DEFAULT_CONTENT, 0o644)
+            except FileExistsError:
+                pass  # another process created it first
+    except OSError as exc:
+        raise CaError(
+            Code.STORAGE_FAILED, path=str(exc.filename or profile.data_dir),
+            reason=exc.strerror or type(exc).__name__,
+        ) from None
+
+
+def open_database(url: str, label: str, *, create_schema: bool) -> Database:
+    """A :class:`Database` for ``sqlite:///path`` (PostgreSQL comes with the appliance backend).
+
+    Raises:
+        CaError: CONFIG_INVALID for an unsupported URL.
+    """
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite://"))
+        schema = (HERMES_SCHEMA if label == "hermes" else DJIGZO_SCHEMA) if create_schema else None
+        return sqlite_database(label, path, schema)
+    raise CaError(Code.CONFIG_INVALID, reason=f"unsupported {label} database URL: {url!r}")
+
+
+def build_importer(
+    profile: Profile, djigzo: DjigzoRepository, clock: Callable[[], datetime]
+) -> CertificateImporter:
+    """The importer of the profile's bridge mode."""
+    if profile.bridge_mode == "sql":
+        return SqlImporter(djigzo, clock)
+    raise CaError(Code.CONFIG_INVALID, reason=f"unknown CipherMail mode {profile.bridge_mode!r}")
+
+
+def open_service(
+    profile: Profile,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    lock_timeout: float | None = None,
+) -> CaService:
+    """Wire a :class:`CaService` for a profile and run start-up recovery.
+
+    Args:
+        profile: Where the stores are.
+        clock: Source of "now" (tests and snapshots pass a fixed one).
+        lock_timeout: How long to wait for another operator (seconds).
+    """
+    if profile.embedded:
+        prepare_embedded(profile)
+    hermes = HermesRepository(open_database(profile.hermes_url, "hermes", create_schema=profile.embedded))
+    djigzo = DjigzoRepository(open_database(profile.djigzo_url, "djigzo", create_schema=profile.embedded))
+    bridge = CipherMailBridge(djigzo, build_importer(profile, djigzo, clock))
+    ctx = Context(
+        paths=Paths(profile.ca_root, profile.security_conf, profile.audit_log),
+        hermes=hermes,
+        bridge=bridge,
+        audit=AuditLog(profile.audit_log, clock),
+        clock=clock,
+    )
+    if lock_timeout is not None:
+        ctx.lock_timeout = lock_timeout
+    service = CaService(ctx)
+    service.startup()
+    return service
+
+
+def env_flag(name: str) -> bool:
+    """Whether an environment switch is on (``1``, ``yes``, ``true``)."""
+    return os.environ.get(name, "").strip().lower() in ("1", "yes", "true", "on")
+
+
+__all__ = [
+    "KEY_FILE_MODE",
+    "Profile",
+    "embedded_profile",
+    "open_service",
+]
