@@ -130,6 +130,10 @@ _ERRORS: dict[Code, tuple[str, str]] = {
         "Confirmation Needed",
         "{count} warning(s) must be confirmed first (use --yes): {warnings}",
     ),
+    Code.CONFIRMATION_REQUIRED: (
+        "Confirmation Needed",
+        "{what} needs confirmation; re-run with --yes.",
+    ),
     Code.CA_NOT_FOUND: ("Error", 'No Certificate Authority matches "{ref}".'),
     Code.HAS_ISSUED_CERTS: (
         "Cannot Delete",
@@ -138,8 +142,7 @@ _ERRORS: dict[Code, tuple[str, str]] = {
     ),
     Code.RENEW_FILES_MISSING: (
         "Error",
-        "Failed to renew Certificate Authority. Certificate or key files may be missing "
-        "({path}).",
+        "Failed to renew Certificate Authority. Certificate or key files may be missing ({path}).",
     ),
     Code.RENEW_NOT_SELF_SIGNED: (
         "Cannot Renew",
@@ -216,8 +219,7 @@ _NOTICES: dict[WarningCode, str] = {
         "identifier and will stop chaining to the renewed certificate: {names}"
     ),
     WarningCode.ISSUED_NOT_CHAINING: (
-        "{count} issued certificate(s) would not verify against the renewed certificate: "
-        "{names}"
+        "{count} issued certificate(s) would not verify against the renewed certificate: {names}"
     ),
     WarningCode.CLIENTS_MUST_UPDATE: (
         "Recipients who installed this CA by hand must install the renewed certificate."
@@ -241,8 +243,7 @@ _FINDINGS: dict[FindingCode, str] = {
     FindingCode.NOT_IN_ROOTS: "CipherMail holds the certificate in store {store}, not roots.",
     FindingCode.CTL_MISSING: "CipherMail's trust list has no entry for this certificate.",
     FindingCode.NOT_WHITELISTED: (
-        "CipherMail's trust list entry is {status} (allowExpired={allow_expired}), "
-        "not whitelisted."
+        "CipherMail's trust list entry is {status} (allowExpired={allow_expired}), not whitelisted."
     ),
     FindingCode.TRUST_ORPHANED: (
         "CipherMail still trusts {subject} ({reason}); no current CA uses that certificate."
@@ -276,6 +277,24 @@ _FINDING_REPAIRS: dict[FindingCode, str] = {
     FindingCode.EXPIRES_MISMATCH: "set the row's expiry to {cert}",
     FindingCode.DJIGZO_ID_MISMATCH: "set ca_djigzo_id to {actual}",
 }
+
+
+SUCCESS: dict[str, tuple[int | None, str]] = {
+    "create": (17, "Internal Certificate Authority created successfully."),
+    "import": (36, "External Certificate Authority imported successfully."),
+    "delete": (41, "Certificate Authority deleted successfully."),
+    "set-default": (42, "Default Certificate Authority updated."),
+    "renew": (43, "Certificate Authority renewed: it now expires on {expires}."),
+    "export": (None, "Written to {path}."),
+    "repair": (None, "{count} finding(s) repaired."),
+}
+"""Success texts per operation, with the web page's message number where it has one."""
+
+
+def describe_success(operation: str, **params: Any) -> str:
+    """The success sentence of an operation."""
+    _, template = SUCCESS.get(operation, (None, "Done."))
+    return _fill(template, params)
 
 
 class _Defaulting(dict[str, Any]):

@@ -32,7 +32,7 @@ def operator_name() -> str:
             return value
     try:
         return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+    except Exception:
         return f"uid:{os.getuid()}"
 
 

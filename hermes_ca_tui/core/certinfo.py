@@ -25,12 +25,10 @@ _KEY_USAGE_FLAGS = (
 # Hermes shipped these CAs with their private keys in its public repository
 # (appliance-facts §7.15). Any install still using them must be told loudly.
 PUBLISHED_CAS: dict[str, str] = {
-    "A1:B8:0B:0A:07:5A:E6:BD:AC:7A:6E:59:11:DD:53:71:80:FD:FC:F7:C5:44:F1:C0:54:85:6C:F5:46:E3:52:0E": (
-        "Hermes SEG Root CA (legacy sample)"
-    ),
-    "29:F0:5B:54:7B:2C:9B:6A:7A:1B:72:ED:EE:FF:B8:1D:D6:62:7F:87:75:A2:1D:12:43:20:78:42:02:6B:CE:61": (
-        "Hermes SEG Default Certificate Authority (legacy sample)"
-    ),
+    "A1:B8:0B:0A:07:5A:E6:BD:AC:7A:6E:59:11:DD:53:71:80:FD:FC:F7:C5:44:F1:C0:54:85:6C:F5:46:E3"
+    ":52:0E": "Hermes SEG Root CA (legacy sample)",
+    "29:F0:5B:54:7B:2C:9B:6A:7A:1B:72:ED:EE:FF:B8:1D:D6:62:7F:87:75:A2:1D:12:43:20:78:42:02:6B"
+    ":CE:61": "Hermes SEG Default Certificate Authority (legacy sample)",
 }
 
 
@@ -51,7 +49,9 @@ def thumbprint(cert: x509.Certificate) -> str:
 def spki_sha256(public_key: rsa.RSAPublicKey | x509.Certificate) -> str:
     """SHA-256 of the SubjectPublicKeyInfo, to spot one key behind several certificates."""
     key = public_key.public_key() if isinstance(public_key, x509.Certificate) else public_key
-    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return hashlib.sha256(der).hexdigest()
 
 

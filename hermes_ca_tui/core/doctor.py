@@ -17,7 +17,7 @@ from typing import Any
 
 from cryptography import x509
 
-from hermes_ca_tui.core.certinfo import certificate_facts, spki_sha256, thumbprint
+from hermes_ca_tui.core.certinfo import spki_sha256, thumbprint
 from hermes_ca_tui.core.context import ARCHIVE_DIR, STATE_DIR, Context
 from hermes_ca_tui.core.errors import CaError, Code
 from hermes_ca_tui.core.findings import Finding, FindingCode
@@ -81,13 +81,21 @@ def _check_tree(ctx: Context, state: _CaState, out: list[Finding]) -> None:
         actual = file_mode(path)
         if actual != mode:
             add(
-                FindingCode.PERMISSIONS, True, path=str(path), mode=_mode_text(actual),
-                expected=_mode_text(mode), fix={"target": str(path), "mode": mode},
+                FindingCode.PERMISSIONS,
+                True,
+                path=str(path),
+                mode=_mode_text(actual),
+                expected=_mode_text(mode),
+                fix={"target": str(path), "mode": mode},
             )
     missing = tree.missing_parts()
     if missing:
-        add(FindingCode.TREE_INCOMPLETE, True, missing=", ".join(missing),
-            fix={"target": str(tree.root)})
+        add(
+            FindingCode.TREE_INCOMPLETE,
+            True,
+            missing=", ".join(missing),
+            fix={"target": str(tree.root)},
+        )
     if not tree.cert_path.is_file():
         add(FindingCode.CERT_MISSING, path=str(tree.cert_path))
         return
@@ -121,15 +129,15 @@ def _check_tree(ctx: Context, state: _CaState, out: list[Finding]) -> None:
     cert_date = facts.not_after.date()
     if record.expires != cert_date:
         add(
-            FindingCode.EXPIRES_MISMATCH, True,
+            FindingCode.EXPIRES_MISMATCH,
+            True,
             row=record.expires.isoformat() if record.expires else "nothing",
-            cert=cert_date.isoformat(), fix={"target": cert_date.isoformat()},
+            cert=cert_date.isoformat(),
+            fix={"target": cert_date.isoformat()},
         )
 
 
-def _check_trust(
-    state: _CaState, entry: TrustEntry | None, out: list[Finding]
-) -> None:
+def _check_trust(state: _CaState, entry: TrustEntry | None, out: list[Finding]) -> None:
     if state.cert is None:
         return
     record = state.record
@@ -141,18 +149,27 @@ def _check_trust(
         if code is FindingCode.NOT_IN_ROOTS and entry is not None:
             params["store"] = ", ".join(str(s) for s in entry.stores)
         if code is FindingCode.NOT_WHITELISTED and entry is not None:
-            params.update(status=entry.status or "unset", allow_expired=entry.allow_expired or "unset")
+            params.update(
+                status=entry.status or "unset", allow_expired=entry.allow_expired or "unset"
+            )
         out.append(Finding(code, record.common_name, record.id, True, params, {"target": tp}))
         return
     if entry is None:
         return
-    roots = [cm for cm, store in zip(entry.cm_ids, entry.stores, strict=True) if store == ROOTS_STORE]
+    roots = [
+        cm for cm, store in zip(entry.cm_ids, entry.stores, strict=True) if store == ROOTS_STORE
+    ]
     if roots and record.djigzo_id not in roots:
         out.append(
             Finding(
-                FindingCode.DJIGZO_ID_MISMATCH, record.common_name, record.id, True,
-                {"row": record.djigzo_id if record.djigzo_id is not None else "nothing",
-                 "actual": roots[0]},
+                FindingCode.DJIGZO_ID_MISMATCH,
+                record.common_name,
+                record.id,
+                True,
+                {
+                    "row": record.djigzo_id if record.djigzo_id is not None else "nothing",
+                    "actual": roots[0],
+                },
                 {"target": roots[0]},
             )
         )
@@ -181,9 +198,7 @@ def _retired_certificates(ctx: Context, states: Iterable[_CaState]) -> dict[str,
     return retired
 
 
-def _check_orphans(
-    ctx: Context, states: list[_CaState], out: list[Finding]
-) -> None:
+def _check_orphans(ctx: Context, states: list[_CaState], out: list[Finding]) -> None:
     current = {thumbprint(s.cert) for s in states if s.cert is not None}
     current_keys = {spki_sha256(s.cert): s.record.common_name for s in states if s.cert}
     retired = _retired_certificates(ctx, states)
@@ -206,15 +221,26 @@ def _check_orphans(
         if reason is not None:
             seen.add(tp)
             out.append(
-                Finding(FindingCode.TRUST_ORPHANED, subject or tp[:16], None, True,
-                        {"subject": subject or tp[:16], "reason": reason}, {"target": tp})
+                Finding(
+                    FindingCode.TRUST_ORPHANED,
+                    subject or tp[:16],
+                    None,
+                    True,
+                    {"subject": subject or tp[:16], "reason": reason},
+                    {"target": tp},
+                )
             )
     for tp in sorted(ctl - current - seen):
         if tp in retired:
             out.append(
-                Finding(FindingCode.TRUST_ORPHANED, tp[:16], None, True,
-                        {"subject": f"trust-list entry {tp[:16]}...", "reason": retired[tp]},
-                        {"target": tp})
+                Finding(
+                    FindingCode.TRUST_ORPHANED,
+                    tp[:16],
+                    None,
+                    True,
+                    {"subject": f"trust-list entry {tp[:16]}...", "reason": retired[tp]},
+                    {"target": tp},
+                )
             )
 
 
@@ -227,9 +253,14 @@ def diagnose(ctx: Context) -> DoctorReport:
     if records and len(defaults) != 1:
         target = (defaults or sorted(records, key=lambda r: r.id))[0]
         findings.append(
-            Finding(FindingCode.DEFAULT_COUNT, target.common_name, target.id, True,
-                    {"count": len(defaults), "target": target.common_name},
-                    {"target": target.id})
+            Finding(
+                FindingCode.DEFAULT_COUNT,
+                target.common_name,
+                target.id,
+                True,
+                {"count": len(defaults), "target": target.common_name},
+                {"target": target.id},
+            )
         )
     by_dir: dict[str, list[CaRecord]] = {}
     by_name: dict[str, list[CaRecord]] = {}
@@ -239,15 +270,24 @@ def diagnose(ctx: Context) -> DoctorReport:
     for group in by_dir.values():
         if len(group) > 1:
             findings.append(
-                Finding(FindingCode.DUPLICATE_DIRECTORY, group[0].common_name, group[0].id, False,
-                        {"path": group[0].directory,
-                         "names": ", ".join(r.common_name for r in group)})
+                Finding(
+                    FindingCode.DUPLICATE_DIRECTORY,
+                    group[0].common_name,
+                    group[0].id,
+                    False,
+                    {"path": group[0].directory, "names": ", ".join(r.common_name for r in group)},
+                )
             )
     for group in by_name.values():
         if len(group) > 1:
             findings.append(
-                Finding(FindingCode.DUPLICATE_NAME, group[0].common_name, group[0].id, False,
-                        {"name": group[0].common_name})
+                Finding(
+                    FindingCode.DUPLICATE_NAME,
+                    group[0].common_name,
+                    group[0].id,
+                    False,
+                    {"name": group[0].common_name},
+                )
             )
     states = [_CaState(r, CaTree.at(ctx.paths.ca_root, r.directory)) for r in records]
     for state in states:
@@ -261,8 +301,13 @@ def diagnose(ctx: Context) -> DoctorReport:
         _check_orphans(ctx, states, findings)
     except CaError as exc:
         findings.append(
-            Finding(FindingCode.TRUST_UNKNOWN, "CipherMail", None, False,
-                    {"reason": exc.params.get("reason", exc.code.name)})
+            Finding(
+                FindingCode.TRUST_UNKNOWN,
+                "CipherMail",
+                None,
+                False,
+                {"reason": exc.params.get("reason", exc.code.name)},
+            )
         )
     known = {r.directory.lower() for r in records}
     if ctx.paths.ca_root.is_dir():
@@ -271,8 +316,13 @@ def diagnose(ctx: Context) -> DoctorReport:
                 continue
             if folder.name.lower() not in known:
                 findings.append(
-                    Finding(FindingCode.TREE_WITHOUT_ROW, folder.name, None, False,
-                            {"path": str(folder)})
+                    Finding(
+                        FindingCode.TREE_WITHOUT_ROW,
+                        folder.name,
+                        None,
+                        False,
+                        {"path": str(folder)},
+                    )
                 )
     return DoctorReport(tuple(findings), len(records))
 
@@ -288,10 +338,15 @@ def _repair_one(ctx: Context, finding: Finding) -> None:
         cert = tree.read_cert()
         key = spki_sha256(cert)
         rest = [c for c in tree.read_chain() if c != cert and spki_sha256(c) != key]
-        atomic_write(tree.chain_path, cert_pem(cert) + b"".join(cert_pem(c) for c in rest),
-                     PUBLIC_FILE_MODE)
-    elif code in (FindingCode.NOT_TRUSTED, FindingCode.NOT_IN_ROOTS, FindingCode.CTL_MISSING,
-                  FindingCode.NOT_WHITELISTED):
+        atomic_write(
+            tree.chain_path, cert_pem(cert) + b"".join(cert_pem(c) for c in rest), PUBLIC_FILE_MODE
+        )
+    elif code in (
+        FindingCode.NOT_TRUSTED,
+        FindingCode.NOT_IN_ROOTS,
+        FindingCode.CTL_MISSING,
+        FindingCode.NOT_WHITELISTED,
+    ):
         assert finding.ca_id is not None
         with ctx.hermes.database.transaction(write=False) as tx:
             record = ctx.hermes.get_ca(tx, finding.ca_id)
@@ -335,24 +390,37 @@ def repair(ctx: Context, keys: set[str] | None = None) -> tuple[list[Finding], D
         raise CaError(Code.NOTHING_TO_REPAIR)
     fixed: list[Finding] = []
     # Defaults and rows first, then files, then trust (which reads the files).
-    order = {FindingCode.DEFAULT_COUNT: 0, FindingCode.PERMISSIONS: 1,
-             FindingCode.TREE_INCOMPLETE: 1, FindingCode.CACHAIN_DIFFERS: 2}
+    order = {
+        FindingCode.DEFAULT_COUNT: 0,
+        FindingCode.PERMISSIONS: 1,
+        FindingCode.TREE_INCOMPLETE: 1,
+        FindingCode.CACHAIN_DIFFERS: 2,
+    }
     for finding in sorted(chosen, key=lambda f: order.get(f.code, 5)):
         try:
             _repair_one(ctx, finding)
         except CaError as exc:
-            ctx.audit.append("repair", f"failed:{exc.code.name}",
-                             ca=ca_ref(finding.ca_id, finding.ca),
-                             details={"finding": finding.code.value})
+            ctx.audit.append(
+                "repair",
+                f"failed:{exc.code.name}",
+                ca=ca_ref(finding.ca_id, finding.ca),
+                details={"finding": finding.code.value},
+            )
             raise
         fixed.append(finding)
-        ctx.audit.append("repair", "ok", ca=ca_ref(finding.ca_id, finding.ca),
-                         details={"finding": finding.code.value, "fix": _jsonable(finding.fix)})
+        ctx.audit.append(
+            "repair",
+            "ok",
+            ca=ca_ref(finding.ca_id, finding.ca),
+            details={"finding": finding.code.value, "fix": _jsonable(finding.fix)},
+        )
     return fixed, diagnose(ctx)
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if isinstance(v, str | int | float | bool | None) else str(v) for k, v in data.items()}
+    return {
+        k: v if isinstance(v, str | int | float | bool | None) else str(v) for k, v in data.items()
+    }
 
 
 def finding_json(finding: Finding, message: str, repair_text: str | None) -> dict[str, Any]:
@@ -366,9 +434,3 @@ def finding_json(finding: Finding, message: str, repair_text: str | None) -> dic
         "repair": repair_text,
         "key": finding.key,
     }
-
-
-def facts_of(cert: x509.Certificate) -> dict[str, str]:
-    """Fingerprints of a certificate (for repair previews)."""
-    facts = certificate_facts(cert)
-    return {"sha256": facts.sha256, "sha1": facts.sha1}

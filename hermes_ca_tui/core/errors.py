@@ -8,7 +8,8 @@ words once, through :mod:`hermes_ca_tui.messages`.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 
@@ -33,6 +34,7 @@ class Code(enum.Enum):
     kind: Kind
 
     def __new__(cls, m: int | None, kind: Kind) -> Code:
+        """Attach the message number and kind to each member."""
         obj = object.__new__(cls)
         # A running number keeps members distinct even when (m, kind) repeat.
         obj._value_ = len(cls.__members__) + 1
@@ -80,6 +82,7 @@ class Code(enum.Enum):
     NOT_CA = (51, Kind.REFUSED)
     CA_KEY_EXISTS = (None, Kind.REFUSED)
     WARNINGS_NOT_CONFIRMED = (None, Kind.REFUSED)
+    CONFIRMATION_REQUIRED = (None, Kind.REFUSED)
 
     # --- lookups and the other operations --------------------------------------------
     CA_NOT_FOUND = (46, Kind.REFUSED)
@@ -131,7 +134,7 @@ class Notice:
     """A warning with the parameters its sentence needs."""
 
     code: WarningCode
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dc_field(default_factory=dict)
 
 
 class CaError(Exception):
@@ -170,7 +173,7 @@ class FieldError:
 
     field: str
     code: Code
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dc_field(default_factory=dict)
 
     def to_error(self) -> CaError:
         """Return the exception form of this failure."""

@@ -15,7 +15,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hermes_ca_tui.core.fsutil import KEY_FILE_MODE, PRIVATE_DIR_MODE, atomic_write, fsync_dir, make_dir
+from hermes_ca_tui.core.fsutil import (
+    KEY_FILE_MODE,
+    PRIVATE_DIR_MODE,
+    atomic_write,
+    fsync_dir,
+    make_dir,
+)
 
 
 @dataclass

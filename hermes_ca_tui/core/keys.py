@@ -81,7 +81,7 @@ def parse_private_key(data: bytes, passphrase: bytes | None) -> rsa.RSAPrivateKe
         if passphrase and ("password" in text or "decrypt" in text):
             raise CaError(Code.KEY_PASSPHRASE_WRONG) from None
         raise CaError(Code.INVALID_KEY) from None
-    except Exception:  # noqa: BLE001 - unsupported algorithms raise assorted errors
+    except Exception:
         raise CaError(Code.INVALID_KEY) from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise CaError(Code.KEY_NOT_RSA, algorithm=_algorithm_name(key))
@@ -138,9 +138,7 @@ def key_matches(key: rsa.RSAPrivateKey, cert: x509.Certificate) -> bool:
     lam = (p - 1) * (q - 1) // math.gcd(p - 1, q - 1)
     if (d * e) % lam != 1 % lam:
         return False
-    return (
-        mine.dmp1 == d % (p - 1) and mine.dmq1 == d % (q - 1) and (mine.iqmp * q) % p == 1 % p
-    )
+    return mine.dmp1 == d % (p - 1) and mine.dmq1 == d % (q - 1) and (mine.iqmp * q) % p == 1 % p
 
 
 def key_pem(key: rsa.RSAPrivateKey) -> bytes:

@@ -55,8 +55,10 @@ def download_gate(path: Path) -> DownloadGate:
     """Read the switch now (it is re-read at every action, never cached)."""
     value = read_setting(path, CA_DOWNLOAD_KEY)
     if value is None:
-        reason = f"{CA_DOWNLOAD_KEY} is not set in {path}" if Path(path).exists() else (
-            f"{path} does not exist"
+        reason = (
+            f"{CA_DOWNLOAD_KEY} is not set in {path}"
+            if Path(path).exists()
+            else (f"{path} does not exist")
         )
         return DownloadGate(False, Path(path), reason)
     if value.lower() == "yes":

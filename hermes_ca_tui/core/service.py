@@ -12,8 +12,9 @@ from collections.abc import Iterator
 
 from hermes_ca_tui.core import doctor as doctor_ops
 from hermes_ca_tui.core.audit import AuditVerification
-from hermes_ca_tui.core.context import Context
+from hermes_ca_tui.core.context import OPERATION_LOCK_KEY, Context
 from hermes_ca_tui.core.errors import CaError, Code
+from hermes_ca_tui.core.findings import Finding
 from hermes_ca_tui.core.fsutil import PRIVATE_DIR_MODE, make_dir
 from hermes_ca_tui.core.locks import try_file_lock
 from hermes_ca_tui.core.ops import create as create_ops
@@ -54,7 +55,7 @@ class CaService:
         with try_file_lock(self.ctx.paths.lock_file) as taken:
             if taken:
                 # The other operator's next operation recovers otherwise.
-                with self.ctx.hermes.database.operation_lock(0x48455243):
+                with self.ctx.hermes.database.operation_lock(OPERATION_LOCK_KEY):
                     found = recover(self.ctx)
                 self.recovered.extend(found)
                 return found
@@ -104,9 +105,7 @@ class CaService:
         """Check an import and collect its warnings; writes nothing."""
         return import_ops.inspect_import(self.ctx, request)
 
-    def import_ca(
-        self, plan: import_ops.ImportPlan, *, accept_warnings: bool = False
-    ) -> CaDetails:
+    def import_ca(self, plan: import_ops.ImportPlan, *, accept_warnings: bool = False) -> CaDetails:
         """Commit a checked import.
 
         Raises:
@@ -174,9 +173,7 @@ class CaService:
         """Compare the three stores; writes nothing."""
         return doctor_ops.diagnose(self.ctx)
 
-    def repair(
-        self, keys: set[str] | None = None
-    ) -> tuple[list[doctor_ops.Finding], doctor_ops.DoctorReport]:
+    def repair(self, keys: set[str] | None = None) -> tuple[list[Finding], doctor_ops.DoctorReport]:
         """Fix the chosen (or all) repairable findings."""
         try:
             with self._mutation():

@@ -7,7 +7,7 @@ the audit log, and a CipherMail bridge in ``sql`` mode.
 
 from __future__ import annotations
 
-import os
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +18,7 @@ import platformdirs
 from hermes_ca_tui.core.audit import AuditLog
 from hermes_ca_tui.core.context import Context, Paths
 from hermes_ca_tui.core.errors import CaError, Code
-from hermes_ca_tui.core.fsutil import KEY_FILE_MODE, PRIVATE_DIR_MODE, make_dir, write_new
+from hermes_ca_tui.core.fsutil import PRIVATE_DIR_MODE, make_dir, write_new
 from hermes_ca_tui.core.profile import utc_now
 from hermes_ca_tui.core.security_conf import DEFAULT_CONTENT
 from hermes_ca_tui.core.service import CaService
@@ -82,13 +82,13 @@ def prepare_embedded(profile: Profile) -> None:
         make_dir(profile.data_dir, PRIVATE_DIR_MODE)
         make_dir(profile.ca_root, PRIVATE_DIR_MODE)
         if not profile.security_conf.exists():
-            try:
+            # Another process may create it first; theirs is as good as ours.
+            with contextlib.suppress(FileExistsError):
                 write_new(profile.security_conf, DEFAULT_CONTENT, 0o644)
-            except FileExistsError:
-                pass  # another process created it first
     except OSError as exc:
         raise CaError(
-            Code.STORAGE_FAILED, path=str(exc.filename or profile.data_dir),
+            Code.STORAGE_FAILED,
+            path=str(exc.filename or profile.data_dir),
             reason=exc.strerror or type(exc).__name__,
         ) from None
 
@@ -130,8 +130,12 @@ def open_service(
     """
     if profile.embedded:
         prepare_embedded(profile)
-    hermes = HermesRepository(open_database(profile.hermes_url, "hermes", create_schema=profile.embedded))
-    djigzo = DjigzoRepository(open_database(profile.djigzo_url, "djigzo", create_schema=profile.embedded))
+    hermes = HermesRepository(
+        open_database(profile.hermes_url, "hermes", create_schema=profile.embedded)
+    )
+    djigzo = DjigzoRepository(
+        open_database(profile.djigzo_url, "djigzo", create_schema=profile.embedded)
+    )
     bridge = CipherMailBridge(djigzo, build_importer(profile, djigzo, clock))
     ctx = Context(
         paths=Paths(profile.ca_root, profile.security_conf, profile.audit_log),
@@ -145,16 +149,3 @@ def open_service(
     service = CaService(ctx)
     service.startup()
     return service
-
-
-def env_flag(name: str) -> bool:
-    """Whether an environment switch is on (``1``, ``yes``, ``true``)."""
-    return os.environ.get(name, "").strip().lower() in ("1", "yes", "true", "on")
-
-
-__all__ = [
-    "KEY_FILE_MODE",
-    "Profile",
-    "embedded_profile",
-    "open_service",
-]

@@ -103,9 +103,7 @@ check_state = _named(
 
 check_import_name = _named(
     "name",
-    _text_rule(
-        _CN, Code.IMPORT_NAME_EMPTY, Code.IMPORT_NAME_CHARSET, Code.IMPORT_NAME_TOO_LONG
-    ),
+    _text_rule(_CN, Code.IMPORT_NAME_EMPTY, Code.IMPORT_NAME_CHARSET, Code.IMPORT_NAME_TOO_LONG),
 )
 """Import name: same class as the CN (m=30, m=31)."""
 

@@ -110,8 +110,10 @@ def delete(ctx: Context, ref: str | int) -> DeleteResult:
     plan = _plan(ctx, record, others)
     if plan.refused:
         ctx.audit.append(
-            "delete", f"refused:{Code.HAS_ISSUED_CERTS.name}",
-            ca=ca_ref(record.id, record.common_name), details={"issued": plan.issued},
+            "delete",
+            f"refused:{Code.HAS_ISSUED_CERTS.name}",
+            ca=ca_ref(record.id, record.common_name),
+            details={"issued": plan.issued},
         )
         raise CaError(Code.HAS_ISSUED_CERTS, count=plan.issued)
     tree = CaTree.at(ctx.paths.ca_root, record.directory)
@@ -154,11 +156,13 @@ def delete(ctx: Context, ref: str | int) -> DeleteResult:
         try:
             undo_delete(ctx, entry.data)
             ctx.journal.finish(entry)
-        except Exception:  # noqa: BLE001 - the next start retries from the journal
+        except Exception:
             log.exception("undo of %s failed; the journal entry stays", entry.op_id)
         code = exc.code.name if isinstance(exc, CaError) else type(exc).__name__
         ctx.audit.append(
-            "delete", f"failed:{code}", ca=ca_ref(record.id, record.common_name),
+            "delete",
+            f"failed:{code}",
+            ca=ca_ref(record.id, record.common_name),
             fingerprints=fingerprints(cert),
         )
         raise
@@ -167,8 +171,10 @@ def delete(ctx: Context, ref: str | int) -> DeleteResult:
         "ok",
         ca=ca_ref(record.id, record.common_name),
         fingerprints=fingerprints(cert),
-        details={"archive": str(archive) if entry.data["tree_existed"] else None,
-                 "new_default": plan.promote_id},
+        details={
+            "archive": str(archive) if entry.data["tree_existed"] else None,
+            "new_default": plan.promote_id,
+        },
     )
     ctx.journal.finish(entry)
     return DeleteResult(

@@ -117,7 +117,8 @@ def export(ctx: Context, request: ExportRequest) -> ExportResult:
     allowed = gate(ctx)
     if not allowed.allowed:
         ctx.audit.append(
-            operation, f"refused:{Code.DOWNLOADS_DISABLED.name}",
+            operation,
+            f"refused:{Code.DOWNLOADS_DISABLED.name}",
             details={"ref": str(request.ref), "reason": allowed.reason},
         )
         raise CaError(Code.DOWNLOADS_DISABLED, path=str(allowed.path))
@@ -149,7 +150,10 @@ def export(ctx: Context, request: ExportRequest) -> ExportResult:
         "ok",
         ca=ca_ref(record.id, record.common_name),
         fingerprints=fingerprints(loaded[0] if loaded else None),
-        details={"path": str(out.resolve()), "format": request.format.value,
-                 "encrypted": encrypted},
+        details={
+            "path": str(out.resolve()),
+            "format": request.format.value,
+            "encrypted": encrypted,
+        },
     )
     return ExportResult(out, request.what, request.format, encrypted, record.id, record.common_name)

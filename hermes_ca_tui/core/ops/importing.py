@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -114,7 +115,7 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
         return False
     try:
         cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, x509.InvalidSignature):
+    except (ValueError, TypeError, InvalidSignature):
         return False
     return True
 
@@ -146,9 +147,7 @@ def content_warnings(
     if now > facts.not_after:
         notices.append(Notice(WarningCode.EXPIRED, {"date": facts.not_after.date().isoformat()}))
     if now < facts.not_before:
-        notices.append(
-            Notice(WarningCode.NOT_YET_VALID, {"date": facts.not_before.isoformat()})
-        )
+        notices.append(Notice(WarningCode.NOT_YET_VALID, {"date": facts.not_before.isoformat()}))
     if facts.key_usage is None or "keyCertSign" not in facts.key_usage:
         notices.append(Notice(WarningCode.NO_KEY_CERT_SIGN))
     if isinstance(cert.signature_hash_algorithm, _WEAK_HASHES):

@@ -54,7 +54,9 @@ def summarise(ctx: Context, record: CaRecord, trust: Mapping[str, TrustEntry] | 
             imported=record.imported,
             expires=record.expires,
             days_left=None,
-            key_bits=int(record.encryption) if (record.encryption or "").isdigit() else None,
+            key_bits=int(record.encryption)
+            if record.encryption and record.encryption.isdigit()
+            else None,
             default=record.default,
             issued=record.issued,
             trust=TrustState.UNKNOWN if trust is None else TrustState.MISSING,

@@ -182,7 +182,7 @@ def place_new_ca(ctx: Context, new: NewCa) -> int:
 def _undo_after_failure(ctx: Context, entry: JournalEntry, exc: BaseException) -> None:
     try:
         undo_new_ca(ctx, entry.data, entry.op_id)
-    except Exception:  # noqa: BLE001 - the next start retries from the journal
+    except Exception:
         log.exception("undo of %s failed; the journal entry stays for recovery", entry.op_id)
         return
     ctx.journal.finish(entry)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 
 from hermes_ca_tui.core import faults
@@ -116,7 +117,7 @@ def chains_to(leaf: x509.Certificate, ca: x509.Certificate) -> bool:
         return False
     try:
         leaf.verify_directly_issued_by(ca)
-    except (ValueError, TypeError, x509.InvalidSignature):
+    except (ValueError, TypeError, InvalidSignature):
         return False
     try:
         aki = leaf.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
@@ -212,8 +213,10 @@ def plan_renew(ctx: Context, ref: str | int) -> RenewPlan:
         warnings.append(
             Notice(
                 WarningCode.AKI_NAMES_OLD_SERIAL,
-                {"count": len(check.aki_names_old_serial),
-                 "names": ", ".join(check.aki_names_old_serial[:10])},
+                {
+                    "count": len(check.aki_names_old_serial),
+                    "names": ", ".join(check.aki_names_old_serial[:10]),
+                },
             )
         )
     remaining = [n for n in check.not_chaining if n not in check.aki_names_old_serial]
@@ -316,11 +319,13 @@ def apply_renew(ctx: Context, plan: RenewPlan, *, accept_warnings: bool) -> list
         try:
             undo_renew(ctx, entry.data)
             ctx.journal.finish(entry)
-        except Exception:  # noqa: BLE001 - the next start retries from the journal
+        except Exception:
             log.exception("undo of %s failed; the journal entry stays", entry.op_id)
         code = exc.code.name if isinstance(exc, CaError) else type(exc).__name__
         ctx.audit.append(
-            "renew", f"failed:{code}", ca=ca_ref(record.id, record.common_name),
+            "renew",
+            f"failed:{code}",
+            ca=ca_ref(record.id, record.common_name),
             fingerprints=fingerprints(on_disk),
         )
         raise
@@ -338,7 +343,10 @@ def _renewed_chain(old_chain: bytes, renewed: x509.Certificate) -> bytes:
 
 
 def _finish_renew(
-    ctx: Context, entry: JournalEntry, old: x509.Certificate, new: x509.Certificate,
+    ctx: Context,
+    entry: JournalEntry,
+    old: x509.Certificate,
+    new: x509.Certificate,
     outcome: str = "ok",
 ) -> list[str]:
     notes: list[str] = []
@@ -348,7 +356,9 @@ def _finish_renew(
         # The renewal stands; the stale entry is harmless and the next start removes it.
         notes.append(f"old trust entry not yet removed: {exc.code.name}")
         ctx.audit.append(
-            "renew", outcome, ca=ca_ref(entry.data["ca_id"], entry.data["name"]),
+            "renew",
+            outcome,
+            ca=ca_ref(entry.data["ca_id"], entry.data["name"]),
             fingerprints=fingerprints(new),
             details={"old": fingerprints(old), "pending": "remove old trust entry"},
         )

@@ -25,7 +25,9 @@ def set_default(ctx: Context, ref: str | int) -> tuple[int, list[int]]:
         previous = ctx.hermes.default_ids(tx)
     if previous == [record.id]:
         ctx.audit.append(
-            "set-default", "ok", ca=ca_ref(record.id, record.common_name),
+            "set-default",
+            "ok",
+            ca=ca_ref(record.id, record.common_name),
             details={"unchanged": True},
         )
         return record.id, previous
@@ -45,9 +47,7 @@ def set_default(ctx: Context, ref: str | int) -> tuple[int, list[int]]:
     except BaseException as exc:
         ctx.journal.finish(entry)  # one transaction: nothing to undo
         code = exc.code.name if isinstance(exc, CaError) else type(exc).__name__
-        ctx.audit.append(
-            "set-default", f"failed:{code}", ca=ca_ref(record.id, record.common_name)
-        )
+        ctx.audit.append("set-default", f"failed:{code}", ca=ca_ref(record.id, record.common_name))
         raise
     ctx.audit.append(
         "set-default",

@@ -60,7 +60,9 @@ class Dialect(Protocol):
     def rollback(self, cursor: Cursor) -> None:
         """Roll back the open transaction."""
 
-    def operation_lock(self, connection: Connection, key: int) -> contextlib.AbstractContextManager[None]:
+    def operation_lock(
+        self, connection: Connection, key: int
+    ) -> contextlib.AbstractContextManager[None]:
         """Hold a database-wide lock across a whole operation (several transactions)."""
 
     def is_unavailable(self, exc: BaseException) -> bool:

@@ -111,7 +111,10 @@ class DjigzoRepository:
 
     def remove_ctl(self, tx: Tx, thumbprint: str) -> int:
         """Remove the certificate's CTL entries (any list name); returns how many."""
-        ids = [int(r[0]) for r in tx.all("SELECT cm_id FROM cm_ctl WHERE cm_thumbprint = ?", (thumbprint,))]
+        ids = [
+            int(r[0])
+            for r in tx.all("SELECT cm_id FROM cm_ctl WHERE cm_thumbprint = ?", (thumbprint,))
+        ]
         for ctl_id in ids:
             tx.execute("DELETE FROM cm_ctl_cm_name_values WHERE cm_ctl = ?", (ctl_id,))
         if ids:
@@ -174,7 +177,9 @@ class DjigzoRepository:
             "WHERE cm_store_name = ? ORDER BY cm_id",
             (ROOTS_STORE,),
         )
-        return [(int(r[0]), str(r[1] or ""), None if r[2] is None else bytes(r[2]), r[3]) for r in rows]
+        return [
+            (int(r[0]), str(r[1] or ""), None if r[2] is None else bytes(r[2]), r[3]) for r in rows
+        ]
 
     def ctl_thumbprints(self, tx: Tx) -> set[str]:
         """Thumbprints listed in the global CTL."""

@@ -192,4 +192,6 @@ class HermesRepository:
         if not wanted:
             return set()
         marks = ", ".join("?" for _ in wanted)
-        return {int(r[0]) for r in tx.all(f"SELECT id FROM ca_settings WHERE id IN ({marks})", wanted)}
+        return {
+            int(r[0]) for r in tx.all(f"SELECT id FROM ca_settings WHERE id IN ({marks})", wanted)
+        }
