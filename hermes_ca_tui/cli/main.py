@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hermes_ca_tui.cli import render
-from hermes_ca_tui.cli.parser import build_parser
+from hermes_ca_tui.cli.parser import UsageError, build_parser
 from hermes_ca_tui.core.doctor import finding_json
 from hermes_ca_tui.core.errors import CaError, Code, Kind
 from hermes_ca_tui.core.ops.export import ExportFormat, ExportRequest, ExportWhat
@@ -324,9 +324,24 @@ def report_error(error: CaError, out: Output) -> int:
     return error.kind.value
 
 
+def report_usage(error: UsageError, *, as_json: bool) -> int:
+    """Print a rejected command line (as JSON under ``--json``); return exit code 2."""
+    if as_json:
+        doc = {"error": {"code": "USAGE", "m": None, "message": error.message}}
+        print(json.dumps(doc, indent=2))
+    else:
+        error.parser.print_usage(sys.stderr)
+        print(f"{error.parser.prog}: error: {error.message}", file=sys.stderr)
+    return Kind.USAGE.value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as error:
+        return report_usage(error, as_json="--json" in argv)
     out = Output(bool(getattr(args, "json", False)))
     service: CaService | None = None
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any, NoReturn
 
 from hermes_ca_tui import __version__
 from hermes_ca_tui.core.validation import KEY_SIZES, VALIDITY_YEARS
@@ -15,13 +16,50 @@ duplicate, issued certificates, downloads disabled, confirmation missing, drift 
 CA is a name (case-insensitive) or a numeric id."""
 
 
+class UsageError(Exception):
+    """A command line the parser rejects (exit code 2); ``main`` reports it."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+        self.message = message
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse without abbreviated options, raising :class:`UsageError` instead of exiting.
+
+    No abbreviations: ``--passphrase SECRET`` must be refused, not taken for
+    ``--passphrase-file SECRET`` (whose error message and log line would name the secret).
+    Raising lets ``main`` print the error as JSON under ``--json``. Sub-parsers are built
+    by the same class, so both rules hold for every sub-command.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        """Raise instead of printing and exiting; never repeat the values of stray words.
+
+        A value after a mistyped option may be a secret (``--passphrase SECRET``): it is
+        shown as ``***`` so that it reaches no terminal log, JSON output or cron mail.
+        """
+        prefix = "unrecognized arguments: "
+        if message.startswith(prefix):
+            words = message.removeprefix(prefix).split()
+            shown = [w.split("=", 1)[0] + "=***" if "=" in w else w for w in words]
+            shown = [w if w.startswith("-") else "***" for w in shown]
+            message = prefix + " ".join(shown)
+        raise UsageError(self, message)
+
+
 def _json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser."""
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog="hermes-ca-tui",
         description=(
             "Manage the internal S/MIME certificate authorities of a Hermes gateway. "

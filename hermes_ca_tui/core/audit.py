@@ -87,18 +87,16 @@ class AuditLog:
         os.lseek(fd, start, os.SEEK_SET)
         tail = os.read(fd, size - start)
         end = tail.rfind(b"\n")
-        complete_end = start + end + 1 if end >= 0 else start
-        if end < 0:
-            if start == 0:
-                return None, 0
-            # A single line longer than the tail window: read the whole file.
+        if start > 0 and tail.rfind(b"\n", 0, max(end, 0)) < 0:
+            # The last complete line starts before the tail window (a record longer
+            # than the window): read the whole file, or that record is cut in half.
             os.lseek(fd, 0, os.SEEK_SET)
             tail = os.read(fd, size)
             start = 0
             end = tail.rfind(b"\n")
-            complete_end = end + 1 if end >= 0 else 0
-            if end < 0:
-                return None, 0
+        if end < 0:
+            return None, 0
+        complete_end = start + end + 1
         lines = tail[:end].split(b"\n")
         last = lines[-1] if lines else b""
         if not last.strip():

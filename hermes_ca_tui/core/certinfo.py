@@ -31,6 +31,17 @@ PUBLISHED_CAS: dict[str, str] = {
     ":CE:61": "Hermes SEG Default Certificate Authority (legacy sample)",
 }
 
+# The same two CAs by SHA-256 of their public key: a renewed copy (same key, new
+# certificate) is just as compromised.
+PUBLISHED_KEYS: dict[str, str] = {
+    "6276d778a5f43ec02e4bf9499f74a7b8316c04f781042b4002ac8313a5ccce1c": (
+        "Hermes SEG Root CA (legacy sample)"
+    ),
+    "ffa2153e2da479a3628a9b90a0354cbe77e904088ff79d39fb07d43c45866284": (
+        "Hermes SEG Default Certificate Authority (legacy sample)"
+    ),
+}
+
 
 def colon_hex(data: bytes) -> str:
     """Format bytes as colon-separated upper-case hex (``AB:CD:...``)."""
@@ -176,6 +187,7 @@ def certificate_facts(cert: x509.Certificate) -> CertFacts:
     except x509.ExtensionNotFound:
         pass
     hash_alg = cert.signature_hash_algorithm
+    spki = spki_sha256(cert)
     return CertFacts(
         subject=cert.subject.rfc4514_string(),
         issuer=cert.issuer.rfc4514_string(),
@@ -183,7 +195,7 @@ def certificate_facts(cert: x509.Certificate) -> CertFacts:
         sha256=sha256,
         sha1=colon_hex(hashlib.sha1(der, usedforsecurity=False).digest()),
         thumbprint=hashlib.sha512(der).hexdigest().upper(),
-        spki_sha256=spki_sha256(cert),
+        spki_sha256=spki,
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
         key_algorithm=algorithm,
@@ -197,7 +209,7 @@ def certificate_facts(cert: x509.Certificate) -> CertFacts:
         authority_serial=aki_serial,
         self_signed=is_self_signed(cert),
         extensions=tuple(_describe_extension(e) for e in cert.extensions),
-        published_as=PUBLISHED_CAS.get(sha256),
+        published_as=PUBLISHED_CAS.get(sha256) or PUBLISHED_KEYS.get(spki),
     )
 
 

@@ -60,6 +60,8 @@ class _CaState:
     record: CaRecord
     tree: CaTree
     cert: x509.Certificate | None = None
+    key_matches: bool = False
+    """The tree's key is readable and belongs to ``cert`` (trust repairs need that)."""
 
 
 def _mode_text(mode: int) -> str:
@@ -115,7 +117,8 @@ def _check_tree(ctx: Context, state: _CaState, out: list[Finding]) -> None:
         except (OSError, CaError):
             add(FindingCode.KEY_UNREADABLE, path=str(tree.key_path))
         else:
-            if not key_matches(key, cert):
+            state.key_matches = key_matches(key, cert)
+            if not state.key_matches:
                 add(FindingCode.KEY_CERT_MISMATCH)
     if tree.serial_path.is_file():
         text = tree.serial_path.read_text(errors="replace").strip()
@@ -152,7 +155,10 @@ def _check_trust(state: _CaState, entry: TrustEntry | None, out: list[Finding]) 
             params.update(
                 status=entry.status or "unset", allow_expired=entry.allow_expired or "unset"
             )
-        out.append(Finding(code, record.common_name, record.id, True, params, {"target": tp}))
+        # Whitelisting a certificate whose key is missing or another's could trust a root
+        # someone swapped in: only a certificate proven by the tree's key is registered.
+        repairable = state.key_matches
+        out.append(Finding(code, record.common_name, record.id, repairable, params, {"target": tp}))
         return
     if entry is None:
         return

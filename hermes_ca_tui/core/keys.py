@@ -56,6 +56,26 @@ def _algorithm_name(key: object) -> str:
     return name.lstrip("_") or "unknown"
 
 
+def _is_encrypted(data: bytes) -> bool:
+    """Whether the key is encrypted (loading it without a passphrase asks for one).
+
+    About one wrong passphrase in 256 decrypts to garbage with valid CBC padding; the
+    loader then reports a parse error instead of a bad password. Such a key is still
+    an encrypted key whose passphrase is wrong, not an invalid key.
+    """
+    loader = (
+        serialization.load_pem_private_key if _is_pem(data) else serialization.load_der_private_key
+    )
+    try:
+        loader(data, password=None, unsafe_skip_rsa_key_validation=True)
+    except TypeError as exc:
+        text = str(exc).lower()
+        return "encrypted" in text and "not encrypted" not in text
+    except Exception:
+        return False
+    return False
+
+
 def parse_private_key(data: bytes, passphrase: bytes | None) -> rsa.RSAPrivateKey:
     """An RSA private key from PEM or DER, PKCS#1 or PKCS#8, plain or encrypted.
 
@@ -78,7 +98,7 @@ def parse_private_key(data: bytes, passphrase: bytes | None) -> rsa.RSAPrivateKe
         raise CaError(Code.INVALID_KEY) from None
     except ValueError as exc:
         text = str(exc).lower()
-        if passphrase and ("password" in text or "decrypt" in text):
+        if passphrase and ("password" in text or "decrypt" in text or _is_encrypted(data)):
             raise CaError(Code.KEY_PASSPHRASE_WRONG) from None
         raise CaError(Code.INVALID_KEY) from None
     except Exception:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
@@ -131,15 +131,36 @@ def renewal_not_after(current_not_after: datetime, now: datetime) -> datetime:
     return max(extended, floor).replace(microsecond=0)
 
 
-def is_self_signed(cert: x509.Certificate) -> bool:
-    """Whether the certificate's issuer is its subject and its own key verifies it."""
-    if cert.issuer.public_bytes() != cert.subject.public_bytes():
+def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether ``issuer``'s name and key issued ``cert`` (its signature verifies).
+
+    ``verify_directly_issued_by`` refuses SHA-1 signatures outright ("Unsupported
+    signature algorithm"), yet SHA-1 roots and leaves minted with the appliance's old
+    ``default_md = sha1`` exist: for RSA, the signature is then checked directly with
+    the algorithm and padding the certificate names.
+    """
+    if cert.issuer.public_bytes() != issuer.subject.public_bytes():
         return False
     try:
-        cert.verify_directly_issued_by(cert)
-    except (ValueError, TypeError, InvalidSignature):
+        cert.verify_directly_issued_by(issuer)
+    except InvalidSignature:
         return False
+    except (ValueError, TypeError):
+        public = issuer.public_key()
+        algorithm = cert.signature_hash_algorithm
+        padding = cert.signature_algorithm_parameters
+        if not isinstance(public, rsa.RSAPublicKey) or algorithm is None:
+            return False
+        try:
+            public.verify(cert.signature, cert.tbs_certificate_bytes, padding, algorithm)  # type: ignore[arg-type]
+        except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
+            return False
     return True
+
+
+def is_self_signed(cert: x509.Certificate) -> bool:
+    """Whether the certificate's issuer is its subject and its own key verifies it."""
+    return signed_by(cert, cert)
 
 
 def renew_certificate(
@@ -165,8 +186,14 @@ def renew_certificate(
 
     Raises:
         CaError: RENEW_NOT_SELF_SIGNED for an intermediate, RENEW_SUBJECT_ENCODING if the
-            subject would not survive byte for byte.
+            subject would not survive byte for byte (also when ``cryptography`` cannot
+            read it at all, e.g. a T61String holding Latin-1 bytes).
     """
+    try:
+        current.subject.public_bytes()
+        current.issuer.public_bytes()
+    except ValueError:
+        raise CaError(Code.RENEW_SUBJECT_ENCODING) from None
     if not is_self_signed(current):
         raise CaError(Code.RENEW_NOT_SELF_SIGNED, issuer=current.issuer.rfc4514_string())
     public = key.public_key()

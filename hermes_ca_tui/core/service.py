@@ -63,6 +63,13 @@ class CaService:
 
     @contextlib.contextmanager
     def _mutation(self) -> Iterator[None]:
+        """Hold the operation lock, after resolving what crashed processes left.
+
+        An operation reads back its result (``show``) before leaving this block: once the
+        lock is free another operator may delete the CA or move the default, and a create
+        that succeeded must not report CA_NOT_FOUND, nor a set-default a CA that is not
+        the default.
+        """
         with self.ctx.locked():
             self.recovered.extend(recover(self.ctx))
             yield
@@ -97,9 +104,10 @@ class CaService:
             with self._mutation():
                 new = create_ops.prepare_create(self.ctx, request, key)
                 ca_id = place_new_ca(self.ctx, new)
+                details = self.show(ca_id)  # under the lock: see _mutation
         except Exception as exc:
             raise as_ca_error(exc, Code.CREATE_FAILED) from exc
-        return self.show(ca_id)
+        return details
 
     def inspect_import(self, request: import_ops.ImportRequest) -> import_ops.ImportPlan:
         """Check an import and collect its warnings; writes nothing."""
@@ -122,9 +130,10 @@ class CaService:
         try:
             with self._mutation():
                 ca_id = place_new_ca(self.ctx, plan.to_new_ca())
+                details = self.show(ca_id)  # under the lock: see _mutation
         except Exception as exc:
             raise as_ca_error(exc, Code.INTERNAL) from exc
-        return self.show(ca_id)
+        return details
 
     # --- the others ------------------------------------------------------------------
 
@@ -132,7 +141,7 @@ class CaService:
         """Make a CA the only default."""
         with self._mutation():
             ca_id, _ = default_ops.set_default(self.ctx, ref)
-        return self.show(ca_id)
+            return self.show(ca_id)  # under the lock: see _mutation
 
     def plan_renew(self, ref: str | int) -> renew_ops.RenewPlan:
         """Compute a renewal (``--dry-run``); writes nothing."""
@@ -145,9 +154,10 @@ class CaService:
         try:
             with self._mutation():
                 notes = renew_ops.apply_renew(self.ctx, plan, accept_warnings=accept_warnings)
+                details = self.show(plan.ca_id)  # under the lock: see _mutation
         except Exception as exc:
             raise as_ca_error(exc, Code.INTERNAL) from exc
-        return self.show(plan.ca_id), notes
+        return details, notes
 
     def plan_delete(self, ref: str | int) -> delete_ops.DeletePlan:
         """What deleting a CA would do; writes nothing."""

@@ -193,7 +193,17 @@ def undo_delete(ctx: Context, data: dict[str, Any]) -> None:
     if data.get("archive") and archive.exists() and not tree.folder.exists():
         durable_rename(archive, tree.folder)
     if data.get("certificate"):
-        ctx.bridge.register(load_pem(str(data["certificate"])))
+        cm_id = ctx.bridge.register(load_pem(str(data["certificate"])))
+        # Trust given back after its rows were removed lives in a new ``cm_certificates``
+        # row (a new id): the CA's row must point at it, or the undo leaves drift.
+        with ctx.hermes.database.transaction() as tx:
+            record = ctx.hermes.get_ca(tx, int(data["ca_id"]))
+            if (
+                record is not None
+                and record.directory == data["directory"]
+                and record.djigzo_id != cm_id
+            ):
+                ctx.hermes.set_djigzo_id(tx, record.id, cm_id)
 
 
 def _committed(ctx: Context, data: dict[str, Any]) -> bool:

@@ -23,6 +23,7 @@ from hermes_ca_tui.core.keys import load_stored_key
 from hermes_ca_tui.core.ops.common import ca_ref, fingerprints
 from hermes_ca_tui.core.ops.listing import resolve
 from hermes_ca_tui.core.security_conf import DownloadGate, download_gate
+from hermes_ca_tui.core.store.records import CaRecord
 from hermes_ca_tui.core.tree import CaTree
 
 
@@ -122,27 +123,38 @@ def export(ctx: Context, request: ExportRequest) -> ExportResult:
             details={"ref": str(request.ref), "reason": allowed.reason},
         )
         raise CaError(Code.DOWNLOADS_DISABLED, path=str(allowed.path))
-    with ctx.hermes.database.transaction(write=False) as tx:
-        record = resolve(ctx, tx, request.ref)
-    tree = CaTree.at(ctx.paths.ca_root, record.directory)
-    source = tree.cert_path if request.what is ExportWhat.CERT else tree.key_path
-    if not source.is_file():
-        raise CaError(Code.EXPORT_FILE_MISSING, path=str(source))
+    record: CaRecord | None = None
     out = Path(request.out)
-    if out.exists() and not request.overwrite:
-        raise CaError(Code.OUTPUT_EXISTS, path=str(out))
-    data = _payload(tree, request)
     try:
-        if request.overwrite:
-            atomic_write(out, data, KEY_FILE_MODE)
-        else:
-            _write_exclusive(out, data)
-    except FileExistsError:
-        raise CaError(Code.OUTPUT_EXISTS, path=str(out)) from None
-    except OSError as exc:
-        raise CaError(
-            Code.OUTPUT_UNWRITABLE, path=str(out), reason=exc.strerror or type(exc).__name__
-        ) from None
+        with ctx.hermes.database.transaction(write=False) as tx:
+            record = resolve(ctx, tx, request.ref)
+        tree = CaTree.at(ctx.paths.ca_root, record.directory)
+        source = tree.cert_path if request.what is ExportWhat.CERT else tree.key_path
+        if not source.is_file():
+            raise CaError(Code.EXPORT_FILE_MISSING, path=str(source))
+        if out.exists() and not request.overwrite:
+            raise CaError(Code.OUTPUT_EXISTS, path=str(out))
+        data = _payload(tree, request)
+        try:
+            if request.overwrite:
+                atomic_write(out, data, KEY_FILE_MODE)
+            else:
+                _write_exclusive(out, data)
+        except FileExistsError:
+            raise CaError(Code.OUTPUT_EXISTS, path=str(out)) from None
+        except OSError as exc:
+            raise CaError(
+                Code.OUTPUT_UNWRITABLE, path=str(out), reason=exc.strerror or type(exc).__name__
+            ) from None
+    except CaError as exc:
+        # Every attempt is audited, refusals included (not only the disabled switch).
+        ctx.audit.append(
+            operation,
+            f"refused:{exc.code.name}",
+            ca=ca_ref(record.id, record.common_name) if record else None,
+            details={"ref": str(request.ref), "path": str(out)},
+        )
+        raise
     encrypted = request.what is ExportWhat.KEY and request.passphrase is not None
     loaded = ctx.certs.get(tree.cert_path)
     ctx.audit.append(

@@ -13,7 +13,6 @@ from datetime import datetime
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -28,7 +27,7 @@ from hermes_ca_tui.core.keys import (
     parse_private_key,
 )
 from hermes_ca_tui.core.ops.placement import NewCa, RowValues, check_key_free, check_name_free
-from hermes_ca_tui.core.profile import is_self_signed
+from hermes_ca_tui.core.profile import is_self_signed, signed_by
 from hermes_ca_tui.core.store.records import APPLIED_IMPORTED, ENCRYPTION_IMPORTED
 from hermes_ca_tui.core.validation import normalise_import_name
 
@@ -111,13 +110,7 @@ def _same_name(a: x509.Name, b: x509.Name) -> bool:
 
 
 def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    if not _same_name(cert.issuer, issuer.subject):
-        return False
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
+    return _same_name(cert.issuer, issuer.subject) and signed_by(cert, issuer)
 
 
 def build_chain(

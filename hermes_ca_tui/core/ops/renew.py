@@ -19,12 +19,12 @@ renewal stands; a failure in 6 leaves the journal entry, and the next start fini
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 
 from hermes_ca_tui.core import faults
@@ -42,6 +42,7 @@ from hermes_ca_tui.core.profile import (
     add_years,
     renew_certificate,
     renewal_not_after,
+    signed_by,
 )
 from hermes_ca_tui.core.tree import PUBLIC_DIR_MODE, CaTree
 
@@ -115,9 +116,7 @@ def chains_to(leaf: x509.Certificate, ca: x509.Certificate) -> bool:
     """
     if leaf.issuer.public_bytes() != ca.subject.public_bytes():
         return False
-    try:
-        leaf.verify_directly_issued_by(ca)
-    except (ValueError, TypeError, InvalidSignature):
+    if not signed_by(leaf, ca):
         return False
     try:
         aki = leaf.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
@@ -276,6 +275,9 @@ def apply_renew(ctx: Context, plan: RenewPlan, *, accept_warnings: bool) -> list
             warnings=", ".join(w.code.value for w in plan.warnings if w.code not in _CONFIRM_FREE),
         )
     old_chain = tree.chain_path.read_bytes() if tree.chain_path.is_file() else cert_pem(on_disk)
+    # The files exactly as they were (the web UI may have written text around the PEM, or
+    # CRLF line ends): a roll-back puts these bytes back, not a re-encoding of them.
+    old_cert_file = tree.cert_path.read_bytes()
     history = _history_path(tree, on_disk)
     entry = ctx.journal.begin(
         "renew",
@@ -285,7 +287,8 @@ def apply_renew(ctx: Context, plan: RenewPlan, *, accept_warnings: bool) -> list
             "directory": record.directory,
             "old_cert": cert_pem(on_disk).decode(),
             "new_cert": cert_pem(plan.renewed).decode(),
-            "old_chain": old_chain.decode(),
+            "old_cert_file": base64.b64encode(old_cert_file).decode(),
+            "old_chain_file": base64.b64encode(old_chain).decode(),
             "pre_expires": record.expires.isoformat() if record.expires else None,
             "pre_djigzo_id": record.djigzo_id,
             "history": str(history),
@@ -376,14 +379,21 @@ def _finish_renew(
     return notes
 
 
+def _journal_bytes(data: dict[str, Any], b64_key: str, text_key: str) -> bytes:
+    """A file's saved bytes: base64 under ``b64_key`` (exact), or PEM text (older entries)."""
+    if data.get(b64_key) is not None:
+        return base64.b64decode(str(data[b64_key]))
+    return str(data[text_key]).encode()
+
+
 def undo_renew(ctx: Context, data: dict[str, Any]) -> None:
     """Put back the old certificate and chain; drop the new certificate's trust entry."""
     tree = CaTree.at(ctx.paths.ca_root, str(data["directory"]))
-    old = load_pem(data["old_cert"])
     new = load_pem(data["new_cert"])
-    if tree.cert_path.exists() and tree.cert_path.read_bytes() != cert_pem(old):
-        atomic_write(tree.cert_path, cert_pem(old), PUBLIC_FILE_MODE)
-    old_chain = str(data["old_chain"]).encode()
+    old_cert_file = _journal_bytes(data, "old_cert_file", "old_cert")
+    if tree.cert_path.exists() and tree.cert_path.read_bytes() != old_cert_file:
+        atomic_write(tree.cert_path, old_cert_file, PUBLIC_FILE_MODE)
+    old_chain = _journal_bytes(data, "old_chain_file", "old_chain")
     if not tree.chain_path.exists() or tree.chain_path.read_bytes() != old_chain:
         atomic_write(tree.chain_path, old_chain, PUBLIC_FILE_MODE)
     history = Path(data["history"])

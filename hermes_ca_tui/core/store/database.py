@@ -71,6 +71,14 @@ class Dialect(Protocol):
     def is_integrity_error(self, exc: BaseException) -> bool:
         """Whether the exception is a constraint violation."""
 
+    def one_of(self, column: str, values: Sequence[Any]) -> tuple[str, Any]:
+        """A condition "``column`` is one of ``values``" that takes ONE parameter.
+
+        Returns the SQL fragment (with one ``?``) and that parameter, so that a lookup of
+        any number of values is one statement with one parameter: no chunking, no limit
+        on the number of placeholders, the same statement for 10 values and for 1,000.
+        """
+
 
 class Tx:
     """One open transaction; statements go through :meth:`execute`."""
@@ -97,6 +105,10 @@ class Tx:
         """Run a query and return the first column of its first row, or ``None``."""
         row = self.one(statement, params)
         return None if row is None else row[0]
+
+    def one_of(self, column: str, values: Sequence[Any]) -> tuple[str, Any]:
+        """The dialect's one-parameter "``column`` is one of ``values``" (see :class:`Dialect`)."""
+        return self._database.dialect.one_of(column, values)
 
 
 class Database:

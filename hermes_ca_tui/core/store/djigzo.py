@@ -7,7 +7,7 @@ idempotently with the table's own id sequence, never ``MAX(id)+1`` (§7.9).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from hermes_ca_tui.core.store.database import Database, Tx
 from hermes_ca_tui.core.store.records import CmCertificate, NewCmCertificate, TrustEntry
@@ -23,13 +23,6 @@ STATUS_WHITELISTED = "whitelisted"
 
 ALLOW_EXPIRED_FALSE = "false"
 """The CTL ``allowExpired`` value the web page writes."""
-
-_CHUNK = 500
-
-
-def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _stamp(moment: object) -> str:
@@ -133,29 +126,29 @@ class DjigzoRepository:
     def trust_entries(self, tx: Tx, thumbprints: Sequence[str]) -> dict[str, TrustEntry]:
         """The standing of each given certificate in CipherMail.
 
-        Two statements per 500 thumbprints: the certificate rows, and the CTL entries with
-        their values.
+        Two statements however many thumbprints (``list`` must not grow with the table):
+        the certificate rows, and the CTL entries with their values.
         """
         unique = sorted(set(thumbprints))
         certs: dict[str, list[tuple[int, str | None]]] = {}
         ctl: dict[str, tuple[int, str | None, str | None]] = {}
-        for chunk in _chunks(unique):
-            marks = ", ".join("?" for _ in chunk)
-            for r in tx.all(
-                "SELECT cm_thumbprint, cm_id, cm_store_name FROM cm_certificates "
-                f"WHERE cm_thumbprint IN ({marks}) ORDER BY cm_id",
-                chunk,
-            ):
-                certs.setdefault(str(r[0]), []).append((int(r[1]), r[2]))
-            for r in tx.all(
-                "SELECT t.cm_thumbprint, t.cm_id, s.cm_value, a.cm_value FROM cm_ctl t "
-                "LEFT JOIN cm_ctl_cm_name_values s ON s.cm_ctl = t.cm_id AND s.cm_name = 'status' "
-                "LEFT JOIN cm_ctl_cm_name_values a ON a.cm_ctl = t.cm_id "
-                "AND a.cm_name = 'allowExpired' "
-                f"WHERE t.cm_name = '{CTL_NAME}' AND t.cm_thumbprint IN ({marks})",
-                chunk,
-            ):
-                ctl[str(r[0])] = (int(r[1]), r[2], r[3])
+        in_certs, param = tx.one_of("cm_thumbprint", unique)
+        for r in tx.all(
+            "SELECT cm_thumbprint, cm_id, cm_store_name FROM cm_certificates "
+            f"WHERE {in_certs} ORDER BY cm_id",
+            (param,),
+        ):
+            certs.setdefault(str(r[0]), []).append((int(r[1]), r[2]))
+        in_ctl, param = tx.one_of("t.cm_thumbprint", unique)
+        for r in tx.all(
+            "SELECT t.cm_thumbprint, t.cm_id, s.cm_value, a.cm_value FROM cm_ctl t "
+            "LEFT JOIN cm_ctl_cm_name_values s ON s.cm_ctl = t.cm_id AND s.cm_name = 'status' "
+            "LEFT JOIN cm_ctl_cm_name_values a ON a.cm_ctl = t.cm_id "
+            "AND a.cm_name = 'allowExpired' "
+            f"WHERE t.cm_name = '{CTL_NAME}' AND {in_ctl}",
+            (param,),
+        ):
+            ctl[str(r[0])] = (int(r[1]), r[2], r[3])
         result: dict[str, TrustEntry] = {}
         for tp in unique:
             rows = certs.get(tp, [])

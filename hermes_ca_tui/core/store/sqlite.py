@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from hermes_ca_tui.core.store.database import Connection, Cursor, Database
 
 BUSY_TIMEOUT_S = 30.0
 """How long a writer waits for another process's transaction before giving up."""
+
+_WAL_RETRY_S = 0.01
 
 HERMES_SCHEMA = """
 CREATE TABLE IF NOT EXISTS ca_settings (
@@ -140,6 +145,13 @@ class SqliteDialect:
         """Constraint violations."""
         return isinstance(exc, sqlite3.IntegrityError)
 
+    def one_of(self, column: str, values: Sequence[Any]) -> tuple[str, Any]:
+        """``column IN`` the elements of one JSON array parameter (SQLite's ``json_each``).
+
+        The planner still looks each value up in the column's index.
+        """
+        return f"{column} IN (SELECT value FROM json_each(?))", json.dumps(list(values))
+
 
 def connect_sqlite(path: Path, schema: str | None) -> sqlite3.Connection:
     """Open (and, with ``schema``, initialise) an SQLite database in WAL mode.
@@ -151,13 +163,55 @@ def connect_sqlite(path: Path, schema: str | None) -> sqlite3.Connection:
     connection = sqlite3.connect(
         path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S
     )
-    connection.execute("PRAGMA journal_mode=WAL")
+    _enable_wal(connection)
     # FULL: a commit is on disk when it returns, so a crash right after it is recoverable.
     connection.execute("PRAGMA synchronous=FULL")
     connection.execute("PRAGMA foreign_keys=ON")
     if schema:
-        connection.executescript(schema)
+        _apply_schema(connection, schema)
     return connection
+
+
+def _enable_wal(connection: sqlite3.Connection) -> None:
+    """Put the file in WAL mode (it stays so), waiting for other processes doing the same.
+
+    Switching a new file to WAL needs it to itself, and SQLite answers "database is
+    locked" at once, without waiting for its busy timeout, while another connection holds
+    it: several processes starting at once on a new data folder. Retry until the timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+            if code not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(_WAL_RETRY_S)
+
+
+def _apply_schema(connection: sqlite3.Connection, schema: str) -> None:
+    """Run the DDL statement by statement, tolerating data a unique index cannot take.
+
+    When someone dropped one of our unique indexes and then planted rows that break it
+    (two defaults, a duplicate name), re-creating the index fails. Failing the whole
+    connection would lock every session out, doctor included, which is what reports and
+    repairs that drift; so the index is skipped and comes back once the data is fixed.
+    """
+    statement = ""
+    for line in schema.splitlines(keepends=True):
+        statement += line
+        if not sqlite3.complete_statement(statement):
+            continue
+        try:
+            connection.execute(statement)
+        except sqlite3.IntegrityError:
+            if not statement.lstrip().upper().startswith("CREATE UNIQUE INDEX"):
+                raise
+        statement = ""
 
 
 def sqlite_database(label: str, path: Path, schema: str | None) -> Database:

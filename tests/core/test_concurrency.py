@@ -1,0 +1,429 @@
+"""Concurrency: several processes changing one data folder at once.
+
+Writers are separate processes (``multiprocessing`` with ``spawn``), each with its own
+:func:`open_service`, as several operators on several terminals would be. They line up on
+a :class:`multiprocessing.Barrier` and run a fixed number of operations each; nothing
+waits on a clock. A reader process meanwhile samples the default count and the row count
+in one read transaction, as the web UI would see them. One more process runs CLI
+operations that SIGKILL themselves midway, holding the lock: whoever takes the lock next
+must resolve them before changing anything.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import signal
+import sqlite3
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from contextlib import closing
+from multiprocessing.synchronize import Barrier, Event
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hermes_ca_tui.core import faults
+from hermes_ca_tui.core.errors import CaError
+from hermes_ca_tui.core.service import CaService
+from hermes_ca_tui.core.session import embedded_profile, open_service
+from hermes_ca_tui.core.views import CaDetails
+from tests.core.stores import (
+    CERT,
+    KEY,
+    StoreState,
+    assert_audit_chain,
+    assert_consistent,
+    audit_records,
+    snapshot,
+    thumbprint_of,
+)
+from tests.support import create_request, run_cli
+
+pytestmark = pytest.mark.slow
+
+SPAWN = multiprocessing.get_context("spawn")
+LINE_UP_S = 120.0
+"""How long a process waits at the barrier for the others (a hang guard, never a delay)."""
+JOIN_S = 300.0
+LOCK_TIMEOUT_S = 120.0
+
+CREATES_PER_CREATOR = 5
+ROUNDS_PER_DELETER = 5
+SETS_PER_SETTER = 12
+TWIN_ROUNDS = 3
+FRESH_ROUNDS = 3
+
+Result = dict[str, Any]
+
+
+# --- the processes ----------------------------------------------------------------------
+
+
+def _service(data_dir: str) -> CaService:
+    return open_service(embedded_profile(Path(data_dir)), lock_timeout=LOCK_TIMEOUT_S)
+
+
+def _created(name: str, details: CaDetails) -> Result:
+    s = details.summary
+    return {"op": "create", "name": name, "ok": True, "id": s.id, "default": s.default}
+
+
+def _attempt(results: list[Result], op: str, ref: object, action: Callable[[], Result]) -> Result:
+    """Run one operation and record what it reported: success, or a refusal code."""
+    try:
+        result = action()
+    except CaError as exc:
+        result = {"op": op, "ref": str(ref), "ok": False, "code": exc.code.name}
+    results.append(result)
+    return result
+
+
+def _create(
+    results: list[Result], service: CaService, name: str, *, make_default: bool = False
+) -> Result:
+    request = create_request(name, make_default=make_default)
+    return _attempt(results, "create", name, lambda: _created(name, service.create(request)))
+
+
+def _run_worker(out: str, body: Callable[[list[Result]], None]) -> None:
+    results: list[Result] = []
+    crash = None
+    try:
+        body(results)
+    except BaseException:
+        crash = traceback.format_exc()
+    Path(out).write_text(json.dumps({"results": results, "crash": crash}))
+
+
+def creator(data_dir: str, index: int, barrier: Barrier, out: str) -> None:
+    """Create distinct CAs, every other one asking to become the default."""
+
+    def body(results: list[Result]) -> None:
+        service = _service(data_dir)
+        barrier.wait(LINE_UP_S)
+        for k in range(CREATES_PER_CREATOR):
+            _create(results, service, f"Creator{index} Ca{k}", make_default=k % 2 == 1)
+        service.close()
+
+    _run_worker(out, body)
+
+
+def deleter(data_dir: str, index: int, barrier: Barrier, out: str) -> None:
+    """Create a CA as the default, then delete it (the default moves) or another's CA."""
+
+    def body(results: list[Result]) -> None:
+        service = _service(data_dir)
+        barrier.wait(LINE_UP_S)
+        for k in range(ROUNDS_PER_DELETER):
+            made = _create(results, service, f"Deleter{index} Ca{k}", make_default=True)
+            target: int | None = made.get("id")
+            if k % 2 == 1:
+                others = [c for c in service.list_cas() if c.name.startswith("Creator")]
+                if others:
+                    target = others[0].id
+            if target is None:
+                continue
+
+            def delete(ca_id: int = target) -> Result:
+                done = service.delete(ca_id)
+                return {
+                    "op": "delete",
+                    "ok": True,
+                    "id": done.ca_id,
+                    "name": done.name,
+                    "archive": done.archive,
+                    "new_default": done.new_default_id,
+                }
+
+            _attempt(results, "delete", target, delete)
+        service.close()
+
+    _run_worker(out, body)
+
+
+CRASHES: list[tuple[str, list[str], str]] = [
+    # (step, CLI arguments, how the next process to take the lock must resolve it)
+    ("create.trusted", ["create", "--cn", "Crash Ca0"], "rolled-back"),
+    ("delete.untrusted", ["delete", "Base Ca1", "--yes"], "rolled-back"),
+    ("renew.committed", ["renew", "Base Ca0", "--yes"], "recovered-forward"),
+    ("create.committed", ["create", "--cn", "Crash Ca3"], "recovered-forward"),
+]
+CREATE_FIELDS = ["--org", "Acme", "--unit", "IT", "--state", "Utah", "--country", "US"]
+
+
+def crasher(data_dir: str, index: int, barrier: Barrier, out: str) -> None:
+    """Run CLI operations that SIGKILL themselves midway, holding the lock, among the others."""
+
+    def body(results: list[Result]) -> None:
+        barrier.wait(LINE_UP_S)
+        for step, args, _ in CRASHES:
+            extra = [*CREATE_FIELDS, "--key-size", "2048"] if args[0] == "create" else []
+            done = run_cli(Path(data_dir), *args, *extra, "--json", env={faults.ENV: step})
+            results.append({"op": "crash", "step": step, "ok": None, "rc": done.returncode})
+
+    _run_worker(out, body)
+
+
+def setter(data_dir: str, index: int, barrier: Barrier, out: str) -> None:
+    """Move the default around among whatever CAs exist right now."""
+
+    def body(results: list[Result]) -> None:
+        service = _service(data_dir)
+        barrier.wait(LINE_UP_S)
+        for k in range(SETS_PER_SETTER):
+            cas = service.list_cas()
+            target = cas[(k * 3 + index) % len(cas)].id
+
+            def set_default(ca_id: int = target) -> Result:
+                s = service.set_default(ca_id).summary
+                return {"op": "set-default", "ok": True, "id": s.id, "default": s.default}
+
+            _attempt(results, "set-default", target, set_default)
+        service.close()
+
+    _run_worker(out, body)
+
+
+def twin(data_dir: str, index: int, barrier: Barrier, out: str) -> None:
+    """Each round, create the same name as the other twin (in another case), at once."""
+
+    def body(results: list[Result]) -> None:
+        service = _service(data_dir)
+        for r in range(TWIN_ROUNDS):
+            name = f"Twin Root {r}" if index == 0 else f"TWIN root {r}"
+            barrier.wait(LINE_UP_S)
+            _create(results, service, name)
+        service.close()
+
+    _run_worker(out, body)
+
+
+def starter(data_dir: str, index: int, barrier: Barrier, out: str) -> None:
+    """Open a data folder nobody has used yet, all at once, and create one CA (per round)."""
+
+    def body(results: list[Result]) -> None:
+        for r in range(FRESH_ROUNDS):
+            barrier.wait(LINE_UP_S)
+            service = _service(str(Path(data_dir) / f"round{r}"))
+            result = _create(results, service, f"Starter Ca{index}")
+            result["round"] = r
+            service.close()
+
+    _run_worker(out, body)
+
+
+def reader(db_path: str, barrier: Barrier, stop: Event, out: str) -> None:
+    """Sample (defaults, rows) in one read transaction until told to stop."""
+    reads = 0
+    with_rows = 0
+    anomalies: list[tuple[int, int]] = []
+    with closing(sqlite3.connect(db_path, isolation_level=None, timeout=30)) as db:
+        barrier.wait(LINE_UP_S)
+        while not stop.is_set():
+            db.execute("BEGIN")
+            defaults = db.execute("SELECT COUNT(*) FROM ca_settings WHERE default2 = 1").fetchone()
+            rows = db.execute("SELECT COUNT(*) FROM ca_settings").fetchone()
+            db.execute("COMMIT")
+            reads += 1
+            if rows[0] > 0:
+                with_rows += 1
+                if defaults[0] != 1:
+                    anomalies.append((rows[0], defaults[0]))
+    Path(out).write_text(
+        json.dumps({"reads": reads, "with_rows": with_rows, "anomalies": anomalies})
+    )
+
+
+# --- running them -----------------------------------------------------------------------
+
+
+def run_writers(
+    data_dir: Path,
+    tmp_path: Path,
+    roles: list[tuple[Callable[..., None], int]],
+    *,
+    with_reader: bool = False,
+) -> tuple[list[Result], dict[str, Any] | None]:
+    """Start every writer (and the reader), wait for the writers, stop the reader."""
+    parties = len(roles) + (1 if with_reader else 0)
+    barrier = SPAWN.Barrier(parties)
+    stop = SPAWN.Event()
+    outs: list[Path] = []
+    writers = []
+    for n, (role, index) in enumerate(roles):
+        out = tmp_path / f"writer-{n}.json"
+        outs.append(out)
+        writers.append(
+            SPAWN.Process(target=role, args=(str(data_dir), index, barrier, str(out)), daemon=True)
+        )
+    reader_out = tmp_path / "reader.json"
+    watcher = None
+    if with_reader:
+        watcher = SPAWN.Process(
+            target=reader,
+            args=(str(data_dir / "hermes.sqlite3"), barrier, stop, str(reader_out)),
+            daemon=True,
+        )
+        watcher.start()
+    for p in writers:
+        p.start()
+    for p in writers:
+        p.join(JOIN_S)
+    stop.set()
+    if watcher is not None:
+        watcher.join(JOIN_S)
+        assert watcher.exitcode == 0
+    assert [p.exitcode for p in writers] == [0] * len(writers)
+    results: list[Result] = []
+    for out in outs:
+        document = json.loads(out.read_text())
+        assert document["crash"] is None, document["crash"]
+        results.extend(document["results"])
+    return results, json.loads(reader_out.read_text()) if with_reader else None
+
+
+def prepare(data_dir: Path, *names: str) -> None:
+    service = open_service(embedded_profile(data_dir))
+    try:
+        for name in names:
+            service.create(create_request(name))
+    finally:
+        service.close()
+
+
+def assert_trust_is_exactly_the_live_cas(state: StoreState) -> None:
+    """CipherMail holds the live CAs' certificates, and nothing of refused or deleted ones."""
+    live = {thumbprint_of(files[CERT]) for files in state.trees.values()}
+    assert set(state.cm) == live
+    assert set(state.ctl) == live
+
+
+def restart_and_check(data_dir: Path) -> StoreState:
+    """Start again (``doctor``, which first recovers what a killed process left); then
+    every store is consistent, nothing is left over, and the audit chain holds."""
+    doctor = run_cli(data_dir, "doctor", "--json")
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert json.loads(doctor.stdout) == {"ok": True, "findings": []}
+    state = snapshot(data_dir)
+    assert state.journal == []
+    assert state.staging == []
+    assert state.temp_files == []
+    assert_consistent(state)
+    assert_trust_is_exactly_the_live_cas(state)
+    audit = run_cli(data_dir, "audit", "verify", "--json")
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert_audit_chain(audit_records(data_dir))
+    return state
+
+
+def audited_successes(data_dir: Path, skip: int) -> Counter[tuple[str, int]]:
+    """(operation, CA id) of every "ok" audit record after the first ``skip`` records."""
+    return Counter(
+        (r["operation"], int(r["ca"]["id"]))
+        for r in audit_records(data_dir)[skip:]
+        if r["outcome"] == "ok"
+    )
+
+
+# --- the tests --------------------------------------------------------------------------
+
+
+def test_concurrent_set_default_create_and_delete_keep_exactly_one_default_and_three_stores_in_step(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    prepare(data_dir, "Base Ca0", "Base Ca1")
+    roles = [(creator, 0), (creator, 1), (deleter, 0), (setter, 0), (setter, 1), (crasher, 0)]
+
+    results, sampled = run_writers(data_dir, tmp_path, roles, with_reader=True)
+
+    # Never zero or two defaults while rows existed, as a concurrent reader saw it.
+    assert sampled is not None
+    assert sampled["with_rows"] > 0
+    assert sampled["anomalies"] == []
+
+    # Every operation either reported success or was refused for a reason of the race.
+    refused = Counter((r["op"], r["code"]) for r in results if r["ok"] is False)
+    assert set(refused) <= {("set-default", "CA_NOT_FOUND"), ("delete", "CA_NOT_FOUND")}, refused
+    ok = [r for r in results if r["ok"]]
+    creates = [r for r in ok if r["op"] == "create"]
+    deletes = [r for r in ok if r["op"] == "delete"]
+    sets = [r for r in ok if r["op"] == "set-default"]
+    assert len(creates) == 2 * CREATES_PER_CREATOR + ROUNDS_PER_DELETER
+    assert deletes and sets
+    # A success reports its own effect: the CA it made the default is the default.
+    assert all(r["default"] for r in sets)
+    assert all(r["default"] for r in creates if r["name"].startswith("Deleter"))
+
+    state = restart_and_check(data_dir)
+
+    # Every reported success is visible; every deleted CA kept its key in the archive.
+    deleted = {r["id"] for r in deletes}
+    assert len(deleted) == len(deletes)
+    live_ids = {row.id for row in state.rows.values()}
+    for r in creates:
+        assert (r["id"] in live_ids) != (r["id"] in deleted), r
+        if r["id"] in live_ids:
+            assert state.rows[r["name"].lower()].id == r["id"]
+    for r in deletes:
+        assert r["name"].lower() not in state.rows
+        archived = state.archives[Path(r["archive"]).name]
+        assert KEY in archived
+        assert state.absent_from_trust(thumbprint_of(archived[CERT]))
+    forward_creates = sum(1 for step, _, how in CRASHES if step == "create.committed")
+    assert len(state.rows) == 2 + len(creates) - len(deletes) + forward_creates
+
+    # Each process killed midway (holding the lock) was resolved once, by whoever came next.
+    crashes = [r for r in results if r["op"] == "crash"]
+    assert [(r["step"], r["rc"]) for r in crashes] == [(s, -signal.SIGKILL) for s, _, _ in CRASHES]
+    resolved = Counter(
+        (r["operation"], r["outcome"])
+        for r in audit_records(data_dir)
+        if r["outcome"] in ("rolled-back", "recovered-forward")
+    )
+    assert resolved == Counter((step.split(".")[0], how) for step, _, how in CRASHES)
+
+    # The audit log holds exactly the successes the processes reported, no more, no fewer.
+    reported = Counter((r["op"], int(r["id"])) for r in ok)
+    assert audited_successes(data_dir, skip=2) == reported
+
+
+def test_the_same_name_created_by_two_processes_at_once_gives_one_ca_and_one_refusal(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    prepare(data_dir, "Base Ca0")
+
+    results, _ = run_writers(data_dir, tmp_path, [(twin, 0), (twin, 1)])
+
+    for r in range(TWIN_ROUNDS):
+        attempts = [
+            x for x in results if x.get("name", x.get("ref", "")).lower() == f"twin root {r}"
+        ]
+        assert sorted((x["ok"], x.get("code")) for x in attempts) == [
+            (False, "DUPLICATE_NAME"),
+            (True, None),
+        ]
+    state = restart_and_check(data_dir)
+    twins = [n for n in state.row_names if n.lower().startswith("twin root")]
+    assert sorted(n.lower() for n in twins) == [f"twin root {r}" for r in range(TWIN_ROUNDS)]
+    assert len(state.trees) == 1 + TWIN_ROUNDS  # the refused ones left no folder
+
+
+def test_first_start_by_several_processes_at_once_works_for_all_and_yields_one_default(
+    tmp_path: Path,
+) -> None:
+    starters = 4
+    results, _ = run_writers(tmp_path / "fresh", tmp_path, [(starter, i) for i in range(starters)])
+
+    # Nobody is turned away while another process sets the new databases up.
+    assert [r["ok"] for r in results] == [True] * starters * FRESH_ROUNDS, results
+    for r in range(FRESH_ROUNDS):
+        # The first CA made becomes the default, and only that one said so.
+        assert sum(1 for x in results if x["round"] == r and x["default"]) == 1
+        state = restart_and_check(tmp_path / "fresh" / f"round{r}")
+        assert len(state.rows) == starters
+        assert len(state.defaults()) == 1
