@@ -69,6 +69,10 @@ _ERRORS: dict[Code, tuple[str, str]] = {
         "An error occurred while creating the Certificate Authority: {reason}. "
         "Nothing was changed.",
     ),
+    Code.IMPORT_FAILED: (
+        "Error",
+        "Failed to import the Certificate Authority: {reason}. Nothing was changed.",
+    ),
     Code.IMPORT_NAME_EMPTY: (_V, "The CA Name for import cannot be empty."),
     Code.IMPORT_NAME_CHARSET: (
         _V,
@@ -194,6 +198,7 @@ _ERRORS: dict[Code, tuple[str, str]] = {
     ),
     Code.STORAGE_FAILED: ("Storage Error", "Cannot write under {path}: {reason}."),
     Code.CONFIG_INVALID: ("Configuration Error", "{reason}"),
+    Code.USAGE: ("Usage Error", "{reason}"),
     Code.INTERNAL: ("Internal Error", "{reason}"),
 }
 

@@ -94,7 +94,7 @@ def build_cert(
             x509.KeyUsage(False, False, False, False, False, True, True, False, False),
             critical=True,
         )
-    return builder.sign(issuer_key, hash_alg or hashes.SHA256())
+    return builder.sign(issuer_key, hash_alg or hashes.SHA256())  # type: ignore[arg-type]
 
 
 @dataclass

@@ -45,6 +45,7 @@ CODE_PARAMS: dict[Code, dict[str, Any]] = {
     Code.VALIDITY_INVALID: {},
     Code.DUPLICATE_NAME: {"name": "My Root CA"},
     Code.CREATE_FAILED: {"reason": "key generation failed"},
+    Code.IMPORT_FAILED: {"reason": "disk full"},
     Code.IMPORT_NAME_EMPTY: {},
     Code.IMPORT_NAME_CHARSET: {},
     Code.IMPORT_NAME_TOO_LONG: {"max": 64},
@@ -88,6 +89,7 @@ CODE_PARAMS: dict[Code, dict[str, Any]] = {
     Code.TRUST_FAILED: {"reason": "the imported certificate did not appear in cm_certificates"},
     Code.STORAGE_FAILED: {"path": "/opt/hermes/CA", "reason": "No space left on device"},
     Code.CONFIG_INVALID: {"reason": "unsupported hermes database URL: 'ftp://x'"},
+    Code.USAGE: {"reason": "the following arguments are required: --cn"},
     Code.INTERNAL: {"reason": "RuntimeError: see the log file"},
 }
 
@@ -166,6 +168,7 @@ WEB_MESSAGES: dict[int, tuple[str, str]] = {
         "CA file downloads are disabled. Set ALLOW_CA_DOWNLOAD=yes in "
         "/opt/hermes/config/security.conf to enable.",
     ),
+    34: ("Error", "Failed to create CA directory structure."),
     46: ("Error", "Invalid download request."),
     47: ("Error", "CA file not found on disk."),
     48: (
@@ -217,7 +220,7 @@ UPLOAD_WORDING = [
 # Codes with a web number whose text is deliberately not the web page's, and why.
 NEW_MEANING = {
     Code.KEY_NOT_RSA: "shares m=49 with INVALID_KEY (PRODUCT §3) but says why: not RSA",
-    Code.CA_NOT_FOUND: "a lookup by name or id, which the web page never had",
+    Code.IMPORT_FAILED: "m=34 covers any failure placing an import, not only its folders",
 }
 
 

@@ -320,15 +320,15 @@ def report_error(error: CaError, out: Output) -> int:
     if out.as_json:
         print(json.dumps({"error": described.as_json()}, indent=2))
     else:
-        print(f"Error: {described.one_line()}", file=sys.stderr)
+        print(described.one_line(), file=sys.stderr)
     return error.kind.value
 
 
 def report_usage(error: UsageError, *, as_json: bool) -> int:
     """Print a rejected command line (as JSON under ``--json``); return exit code 2."""
     if as_json:
-        doc = {"error": {"code": "USAGE", "m": None, "message": error.message}}
-        print(json.dumps(doc, indent=2))
+        usage = CaError(Code.USAGE, reason=error.message)
+        print(json.dumps({"error": describe(usage).as_json()}, indent=2))
     else:
         error.parser.print_usage(sys.stderr)
         print(f"{error.parser.prog}: error: {error.message}", file=sys.stderr)

@@ -81,10 +81,12 @@ class CertCache:
             return hit[1], hit[2]
         try:
             cert = x509.load_pem_x509_certificates(Path(path).read_bytes())[0]
+            # Raises ValueError for a subject cryptography cannot decode (e.g. a T61String
+            # written by the web page's string_mask=nombstr): unreadable, not fatal.
+            facts = certificate_facts(cert)
         except (OSError, ValueError, IndexError):
             self._entries.pop(path, None)
             return None
-        facts = certificate_facts(cert)
         self._entries[path] = (stamp, cert, facts)
         return cert, facts
 

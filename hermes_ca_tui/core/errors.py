@@ -62,6 +62,7 @@ class Code(enum.Enum):
     VALIDITY_INVALID = (None, Kind.REFUSED)
     DUPLICATE_NAME = (18, Kind.REFUSED)
     CREATE_FAILED = (19, Kind.INTERNAL)
+    IMPORT_FAILED = (34, Kind.INTERNAL)
 
     # --- import ----------------------------------------------------------------------
     IMPORT_NAME_EMPTY = (30, Kind.REFUSED)
@@ -85,7 +86,7 @@ class Code(enum.Enum):
     CONFIRMATION_REQUIRED = (None, Kind.REFUSED)
 
     # --- lookups and the other operations --------------------------------------------
-    CA_NOT_FOUND = (46, Kind.REFUSED)
+    CA_NOT_FOUND = (None, Kind.REFUSED)
     HAS_ISSUED_CERTS = (40, Kind.REFUSED)
     RENEW_FILES_MISSING = (44, Kind.REFUSED)
     RENEW_NOT_SELF_SIGNED = (None, Kind.REFUSED)
@@ -109,7 +110,8 @@ class Code(enum.Enum):
     STORAGE_FAILED = (None, Kind.ENVIRONMENT)
     CONFIG_INVALID = (None, Kind.ENVIRONMENT)
 
-    # --- internal --------------------------------------------------------------------
+    # --- usage and internal --------------------------------------------------------------------
+    USAGE = (None, Kind.USAGE)
     INTERNAL = (None, Kind.INTERNAL)
 
 

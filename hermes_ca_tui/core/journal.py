@@ -60,7 +60,9 @@ class Journal:
         self, operation: str, data: dict[str, Any], *, now: datetime, operator: str
     ) -> JournalEntry:
         """Record that an operation is starting; durable when this returns."""
-        make_dir(self.folder, PRIVATE_DIR_MODE)
+        if not self.folder.is_dir():
+            make_dir(self.folder, PRIVATE_DIR_MODE)
+            fsync_dir(self.folder.parent)  # the new folder itself must survive power loss
         stamp = now.strftime("%Y%m%dT%H%M%SZ")
         entry = JournalEntry(
             op_id=f"{stamp}-{operation}-{secrets.token_hex(4)}",

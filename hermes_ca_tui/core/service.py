@@ -132,7 +132,7 @@ class CaService:
                 ca_id = place_new_ca(self.ctx, plan.to_new_ca())
                 details = self.show(ca_id)  # under the lock: see _mutation
         except Exception as exc:
-            raise as_ca_error(exc, Code.INTERNAL) from exc
+            raise as_ca_error(exc, Code.IMPORT_FAILED) from exc
         return details
 
     # --- the others ------------------------------------------------------------------

@@ -217,6 +217,7 @@ def write_tree(
         cert_pem: The CA certificate.
         chain_pem: ``cachain.pem``: the certificate and its issuers.
     """
+    make_dir(staging_folder.parent.parent, PRIVATE_DIR_MODE)
     make_dir(staging_folder.parent, PRIVATE_DIR_MODE)
     staging_folder.mkdir(mode=PRIVATE_DIR_MODE)
     os.chmod(staging_folder, PRIVATE_DIR_MODE)

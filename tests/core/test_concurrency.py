@@ -401,7 +401,7 @@ def test_the_same_name_created_by_two_processes_at_once_gives_one_ca_and_one_ref
 
     for r in range(TWIN_ROUNDS):
         attempts = [
-            x for x in results if x.get("name", x.get("ref", "")).lower() == f"twin root {r}"
+            x for x in results if str(x.get("name", x.get("ref", ""))).lower() == f"twin root {r}"
         ]
         assert sorted((x["ok"], x.get("code")) for x in attempts) == [
             (False, "DUPLICATE_NAME"),

@@ -207,7 +207,7 @@ def crash_runs(
         {
             item.callspec.params["step"]
             for item in request.session.items
-            if item.module is request.module
+            if getattr(item, "module", None) is request.module
             and "crash_runs" in getattr(item, "fixturenames", ())
             and hasattr(item, "callspec")
             and "step" in item.callspec.params

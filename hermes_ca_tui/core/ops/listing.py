@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from hermes_ca_tui.core.certinfo import CertFacts
 from hermes_ca_tui.core.context import Context
 from hermes_ca_tui.core.errors import CaError, Code
 from hermes_ca_tui.core.store.database import Tx
@@ -40,12 +41,16 @@ def _trust_index(ctx: Context, thumbprints: list[str]) -> Mapping[str, TrustEntr
         return None
 
 
-def summarise(ctx: Context, record: CaRecord, trust: Mapping[str, TrustEntry] | None) -> CaSummary:
-    """Build the table row of one CA from its record, tree and trust entry."""
-    tree = CaTree.at(ctx.paths.ca_root, record.directory)
-    loaded = ctx.certs.get(tree.cert_path)
+def summarise(
+    ctx: Context,
+    record: CaRecord,
+    facts: CertFacts | None,
+    trust: Mapping[str, TrustEntry] | None,
+) -> CaSummary:
+    """Build the table row of one CA from its record, its certificate's facts and trust."""
     now = ctx.clock()
-    if loaded is None:
+    if facts is None:
+        tree = CaTree.at(ctx.paths.ca_root, record.directory)
         problem = "CA folder missing" if not tree.exists() else "certificate missing or unreadable"
         return CaSummary(
             id=record.id,
@@ -65,7 +70,6 @@ def summarise(ctx: Context, record: CaRecord, trust: Mapping[str, TrustEntry] | 
             sha1=None,
             problem=problem,
         )
-    _, facts = loaded
     entry = None if trust is None else trust.get(facts.thumbprint)
     state = TrustState.UNKNOWN if trust is None else trust_state(entry)
     return CaSummary(
@@ -90,13 +94,15 @@ def list_cas(ctx: Context) -> list[CaSummary]:
     """Every CA, sorted by name: one hermes statement, one or two djigzo statements."""
     with ctx.hermes.database.transaction(write=False) as tx:
         records = ctx.hermes.list_cas(tx)
-    thumbprints = []
-    for record in records:
-        loaded = ctx.certs.get(CaTree.at(ctx.paths.ca_root, record.directory).cert_path)
-        if loaded:
-            thumbprints.append(loaded[1].thumbprint)
+    facts = [_facts(ctx, r) for r in records]
+    thumbprints = [f.thumbprint for f in facts if f is not None]
     trust = _trust_index(ctx, thumbprints) if records else {}
-    return [summarise(ctx, r, trust) for r in records]
+    return [summarise(ctx, r, f, trust) for r, f in zip(records, facts, strict=True)]
+
+
+def _facts(ctx: Context, record: CaRecord) -> CertFacts | None:
+    loaded = ctx.certs.get(CaTree.at(ctx.paths.ca_root, record.directory).cert_path)
+    return loaded[1] if loaded else None
 
 
 def show(ctx: Context, ref: str | int) -> CaDetails:
@@ -106,7 +112,7 @@ def show(ctx: Context, ref: str | int) -> CaDetails:
     tree = CaTree.at(ctx.paths.ca_root, record.directory)
     loaded = ctx.certs.get(tree.cert_path)
     trust = _trust_index(ctx, [loaded[1].thumbprint] if loaded else [])
-    summary = summarise(ctx, record, trust)
+    summary = summarise(ctx, record, loaded[1] if loaded else None, trust)
     chain = tuple(c.subject.rfc4514_string() for c in tree.read_chain()[1:])
     return CaDetails(
         summary=summary,

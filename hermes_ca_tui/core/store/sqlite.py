@@ -201,6 +201,8 @@ def _apply_schema(connection: sqlite3.Connection, schema: str) -> None:
     connection would lock every session out, doctor included, which is what reports and
     repairs that drift; so the index is skipped and comes back once the data is fixed.
     """
+    # One transaction: a new data folder pays one commit (one fsync), not one per statement.
+    connection.execute("BEGIN IMMEDIATE")
     statement = ""
     for line in schema.splitlines(keepends=True):
         statement += line
@@ -209,9 +211,12 @@ def _apply_schema(connection: sqlite3.Connection, schema: str) -> None:
         try:
             connection.execute(statement)
         except sqlite3.IntegrityError:
+            # A failed statement undoes only itself; the transaction goes on.
             if not statement.lstrip().upper().startswith("CREATE UNIQUE INDEX"):
+                connection.execute("ROLLBACK")
                 raise
         statement = ""
+    connection.execute("COMMIT")
 
 
 def sqlite_database(label: str, path: Path, schema: str | None) -> Database:
