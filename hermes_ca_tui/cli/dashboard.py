@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import argparse
 
-from hermes_ca_tui.cli import render
 from hermes_ca_tui.core.session import Profile, open_service
+from hermes_ca_tui.settings import load_settings
 
 
 def run_dashboard(profile: Profile, args: argparse.Namespace) -> int:
-    """Show the CAs (the Textual dashboard replaces this text view)."""
-    service = open_service(profile)
-    try:
-        print(f"hermes-ca-tui — {profile.label}")
-        print(render.ca_table(service.list_cas()))
-        print("\nRun `hermes-ca-tui --help` for the commands.")
-    finally:
-        service.close()
-    return 0
+    """Run the Textual app on a profile; returns the exit code.
+
+    Textual draws on the terminal; anything else written there would corrupt the screen,
+    so warnings and logs go to the log file (see ``configure_logging``).
+    """
+    from hermes_ca_tui.app import HermesCaApp  # Textual loads only for the dashboard
+
+    settings = load_settings(args.config)
+    vt = True if args.vt else settings.vt
+    app = HermesCaApp(lambda: open_service(profile), label=profile.label, settings=settings, vt=vt)
+    mouse = settings.mouse and not args.no_mouse
+    result = app.run(mouse=mouse)
+    return int(result or 0)

@@ -308,10 +308,13 @@ def configure_logging(profile: Profile) -> None:
     except OSError:
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("hermes_ca_tui")
+    # The root logger: libraries' records and captured warnings land in the file too,
+    # never on the terminal (where the dashboard draws).
+    root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
-    root.propagate = False
+    root.setLevel(logging.WARNING)
+    logging.getLogger("hermes_ca_tui").setLevel(logging.INFO)
+    logging.captureWarnings(True)
 
 
 def report_error(error: CaError, out: Output) -> int:

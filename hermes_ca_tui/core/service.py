@@ -16,6 +16,7 @@ from hermes_ca_tui.core.context import OPERATION_LOCK_KEY, Context
 from hermes_ca_tui.core.errors import CaError, Code
 from hermes_ca_tui.core.findings import Finding
 from hermes_ca_tui.core.fsutil import PRIVATE_DIR_MODE, make_dir
+from hermes_ca_tui.core.health import StoreHealth, check_stores
 from hermes_ca_tui.core.locks import try_file_lock
 from hermes_ca_tui.core.ops import create as create_ops
 from hermes_ca_tui.core.ops import delete as delete_ops
@@ -190,6 +191,10 @@ class CaService:
                 return doctor_ops.repair(self.ctx, keys)
         except Exception as exc:
             raise as_ca_error(exc, Code.INTERNAL) from exc
+
+    def health(self) -> list[StoreHealth]:
+        """Whether each store answers right now; never raises."""
+        return check_stores(self.ctx)
 
     def audit_verify(self) -> AuditVerification:
         """Check the audit log's hash chain."""

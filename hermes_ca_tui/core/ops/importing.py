@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from hermes_ca_tui.core.certinfo import CertFacts, certificate_facts, spki_sha256
 from hermes_ca_tui.core.context import Context
-from hermes_ca_tui.core.errors import CaError, Code, Notice, WarningCode
+from hermes_ca_tui.core.errors import CaError, Code, FieldError, Notice, WarningCode
 from hermes_ca_tui.core.keys import (
     MAX_INPUT_BYTES,
     key_matches,
@@ -29,7 +29,7 @@ from hermes_ca_tui.core.keys import (
 from hermes_ca_tui.core.ops.placement import NewCa, RowValues, check_key_free, check_name_free
 from hermes_ca_tui.core.profile import is_self_signed, signed_by
 from hermes_ca_tui.core.store.records import APPLIED_IMPORTED, ENCRYPTION_IMPORTED
-from hermes_ca_tui.core.validation import normalise_import_name
+from hermes_ca_tui.core.validation import check_import_name, normalise_import_name
 
 _WEAK_HASHES = (hashes.SHA1, hashes.MD5)
 MIN_KEY_BITS = 2048
@@ -103,6 +103,31 @@ def read_input(path: Path | None, missing: Code, field_name: str) -> bytes:
     if len(data) > MAX_INPUT_BYTES:
         raise CaError(Code.FILE_TOO_LARGE, field=field_name, path=str(path), limit=MAX_INPUT_BYTES)
     return data
+
+
+def check_input_file(path_text: str, missing: Code, field_name: str) -> FieldError | None:
+    """Form rule for a file field: given, readable, at most 1 MiB (contents not parsed)."""
+    text = path_text.strip()
+    try:
+        read_input(Path(text).expanduser() if text else None, missing, field_name)
+    except CaError as exc:
+        return FieldError(field_name, exc.code, exc.params)
+    return None
+
+
+def validate_import_fields(name: str, cert: str, key: str, pkcs12: str) -> list[FieldError]:
+    """Check an import form's fields in the web page's order, without reading contents.
+
+    Either a PKCS#12 bundle, or a certificate and a key. Duplicates need the database
+    and contents need parsing: both are checked by :func:`inspect_import`.
+    """
+    failures = [check_import_name(name)]
+    if pkcs12.strip():
+        failures.append(check_input_file(pkcs12, Code.CERT_FILE_MISSING, "pkcs12"))
+    else:
+        failures.append(check_input_file(cert, Code.CERT_FILE_MISSING, "cert"))
+        failures.append(check_input_file(key, Code.KEY_FILE_MISSING, "key"))
+    return [f for f in failures if f is not None]
 
 
 def _same_name(a: x509.Name, b: x509.Name) -> bool:

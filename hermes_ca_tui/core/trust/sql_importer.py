@@ -63,4 +63,4 @@ class SqlImporter:
 
     def describe(self) -> str:
         """Where trust changes go."""
-        return "sql (trust rows written directly)"
+        return "sql mode"

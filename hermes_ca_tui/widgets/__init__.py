@@ -1,0 +1,3 @@
+"""Widgets of the dashboard."""
+
+from __future__ import annotations
