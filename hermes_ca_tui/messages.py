@@ -98,7 +98,7 @@ _ERRORS: dict[Code, tuple[str, str]] = {
     ),
     Code.KEY_NOT_RSA: (
         "Invalid Private Key",
-        "Only RSA keys are supported; this is a {algorithm} key.",
+        "Only RSA keys are supported, not {algorithm} keys.",
     ),
     Code.KEY_PASSPHRASE_REQUIRED: (
         "Passphrase Required",

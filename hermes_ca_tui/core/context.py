@@ -102,6 +102,8 @@ class Context:
     clock: Callable[[], datetime]
     lock_timeout: float = DEFAULT_TIMEOUT
     certs: CertCache = field(default_factory=CertCache)
+    new_serial: Callable[[], int] = x509.random_serial_number
+    """Source of new certificate serials (random; snapshot tests pass a fixed one)."""
 
     @property
     def journal(self) -> Journal:

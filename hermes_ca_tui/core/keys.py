@@ -94,12 +94,12 @@ def parse_private_key(data: bytes, passphrase: bytes | None) -> rsa.RSAPrivateKe
             # A passphrase for a plain key is harmless: load it without one.
             return parse_private_key(data, None)
         if "encrypted" in text:
-            raise CaError(Code.KEY_PASSPHRASE_REQUIRED) from None
+            raise CaError(Code.KEY_PASSPHRASE_REQUIRED, field="passphrase") from None
         raise CaError(Code.INVALID_KEY) from None
     except ValueError as exc:
         text = str(exc).lower()
         if passphrase and ("password" in text or "decrypt" in text or _is_encrypted(data)):
-            raise CaError(Code.KEY_PASSPHRASE_WRONG) from None
+            raise CaError(Code.KEY_PASSPHRASE_WRONG, field="passphrase") from None
         raise CaError(Code.INVALID_KEY) from None
     except Exception:
         raise CaError(Code.INVALID_KEY) from None
@@ -127,7 +127,7 @@ def parse_pkcs12(data: bytes, passphrase: bytes | None) -> Pkcs12Contents:
     try:
         bundle = pkcs12.load_pkcs12(data, passphrase or None)
     except (ValueError, TypeError):
-        raise CaError(Code.PKCS12_INVALID) from None
+        raise CaError(Code.PKCS12_INVALID, field="passphrase") from None
     if bundle.key is None or bundle.cert is None:
         raise CaError(Code.PKCS12_NO_KEY)
     if not isinstance(bundle.key, rsa.RSAPrivateKey):

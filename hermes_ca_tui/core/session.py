@@ -120,6 +120,7 @@ def open_service(
     *,
     clock: Callable[[], datetime] = utc_now,
     lock_timeout: float | None = None,
+    serials: Callable[[], int] | None = None,
 ) -> CaService:
     """Wire a :class:`CaService` for a profile and run start-up recovery.
 
@@ -127,6 +128,8 @@ def open_service(
         profile: Where the stores are.
         clock: Source of "now" (tests and snapshots pass a fixed one).
         lock_timeout: How long to wait for another operator (seconds).
+        serials: Source of new certificate serials for renewals (random by default;
+            snapshot tests pass a fixed one, as they pass a fixed clock).
     """
     if profile.embedded:
         prepare_embedded(profile)
@@ -146,6 +149,8 @@ def open_service(
     )
     if lock_timeout is not None:
         ctx.lock_timeout = lock_timeout
+    if serials is not None:
+        ctx.new_serial = serials
     service = CaService(ctx)
     service.startup()
     return service

@@ -68,8 +68,13 @@ def import_body(plan: ImportPlan) -> list[Text]:
         Text(f"Issuer:   {f.issuer}"),
         Text(f"Expires:  {f.not_after.date()}"),
         Text(f"Key:      {f.key_algorithm} {f.key_bits} bits"),
-        Text(f"SHA-256:  {f.sha256}"),
     ]
+    # 32 bytes do not fit one line of the dialog: two lines of 16, split after a colon.
+    octets = f.sha256.split(":")
+    first, rest = ":".join(octets[:16]), ":".join(octets[16:])
+    lines.append(Text(f"SHA-256:  {first}{':' if rest else ''}"))
+    if rest:
+        lines.append(Text(f"          {rest}"))
     if plan.chain:
         lines.append(Text(f"Chain:    {len(plan.chain)} issuer certificate(s) go into cachain.pem"))
     return lines + _warnings(plan.warnings)

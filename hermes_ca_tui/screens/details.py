@@ -34,7 +34,9 @@ def detail_lines(d: CaDetails) -> list[Text]:
     lines = [Text(s.name, style="bold")]
 
     def row(label: str, value: str, style: str = "") -> None:
-        line = Text(f"{label:<12}", style="bold")
+        # The label alone is bold (a style given to Text() would cover the value too).
+        line = Text()
+        line.append(f"{label:<12}", style="bold")
         line.append(value, style=style)
         lines.append(line)
 

@@ -8,11 +8,17 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import ColumnKey
 
 from hermes_ca_tui.core.doctor import DoctorReport
 from hermes_ca_tui.core.findings import Finding
 from hermes_ca_tui.messages import describe_finding, describe_repair
 from hermes_ca_tui.widgets.key_bar import KeyBar
+
+FIXED_WIDTHS = {"ca": 18, "code": 19, "repair": 6}
+"""Widths of the doctor table's columns but "What" (the longest code is 19 characters)."""
+
+MIN_WHAT_WIDTH = 24
 
 
 class DoctorScreen(Screen[None]):
@@ -49,12 +55,29 @@ class DoctorScreen(Screen[None]):
     def on_mount(self) -> None:
         """Columns, then the report."""
         table = self.query_one("#findings", DataTable)
-        table.add_column("CA", key="ca", width=20)
-        table.add_column("Finding", key="code", width=20)
-        table.add_column("What", key="what")
-        table.add_column("Repair", key="repair", width=11)
+        table.add_column("CA", key="ca", width=FIXED_WIDTHS["ca"])
+        table.add_column("Finding", key="code", width=FIXED_WIDTHS["code"])
+        table.add_column("What", key="what", width=self._what_width())
+        table.add_column("Repair", key="repair", width=FIXED_WIDTHS["repair"])
         self.show_report(self.report)
         table.focus()
+
+    def _what_width(self) -> int:
+        """The "What" column takes the width the others leave (its text wraps)."""
+        table = self.query_one("#findings", DataTable)
+        padding = 2 * table.cell_padding * (len(FIXED_WIDTHS) + 1)
+        # One column for a vertical scrollbar, so a long report never scrolls sideways.
+        spare = self.app.size.width - sum(FIXED_WIDTHS.values()) - padding - 1
+        return max(MIN_WHAT_WIDTH, spare)
+
+    def on_resize(self) -> None:
+        """Re-wrap the findings for the new width."""
+        table = self.query_one("#findings", DataTable)
+        width = self._what_width()
+        column = table.columns.get(ColumnKey("what"))
+        if column is not None and column.width != width:
+            column.width = width
+            self.show_report(self.report)
 
     def show_report(self, report: DoctorReport) -> None:
         """Replace the findings."""
@@ -68,6 +91,7 @@ class DoctorScreen(Screen[None]):
                 Text(describe_finding(f.code, f.params)),
                 Text("yes", style="green") if f.repairable else Text("manual", style="yellow"),
                 key=str(n),
+                height=None,  # long texts (paths) wrap instead of being cut off
             )
         if report.ok:
             summary = Text(

@@ -30,7 +30,8 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll(classes="dialog-body"):
                 width = max((len(k) for k, _ in self.keys), default=4)
                 for key, description in self.keys:
-                    line = Text(f"{key:>{width}}  ", style="bold")
+                    line = Text()
+                    line.append(f"{key:>{width}}  ", style="bold")
                     line.append(description)
                     yield Static(line)
                 yield Static(Text(""))

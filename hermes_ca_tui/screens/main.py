@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from hermes_ca_tui.app import HermesCaApp
 
 NEEDS_CA = {"set_default", "renew", "delete", "export", "details"}
-MUTATING = {"set_default", "renew", "delete", "create", "import"}
+MUTATING = {"set_default", "renew", "delete"}
+"""Changes refused while another runs (the forms stay open; their submit is refused)."""
 
 
 def status_text(
@@ -31,7 +32,8 @@ def status_text(
 ) -> Text:
     """The two header lines: where we are, the default CA, each store, downloads."""
     default = next((c.name for c in cas if c.default), None)
-    line = Text("hermes-ca-tui", style="bold")
+    line = Text()
+    line.append("hermes-ca-tui", style="bold")
     line.append(f"  {label}  ")
     line.append("default: ", style="bold")
     line.append(default or "none", style="" if default else "bold yellow")
@@ -131,7 +133,9 @@ class MainScreen(Screen[None]):
             status_text(self.hermes.profile_label, cas, health, gate)
         )
         self.table.show(cas, self.query_one("#filter", Input).value, select=select)
-        self.query_one("#create-form", CreateForm).force_default(not any(c.default for c in cas))
+        no_default = not any(c.default for c in cas)
+        self.query_one("#create-form", CreateForm).force_default(no_default)
+        self.query_one("#import-form", ImportForm).force_default(no_default)
         self.refresh_bindings()
 
     def show_activity(self, text: Text | str) -> None:
@@ -139,12 +143,21 @@ class MainScreen(Screen[None]):
         self.query_one("#activity", Static).update(text if isinstance(text, Text) else Text(text))
 
     def reset_form(self, name: str) -> None:
-        """After a success: empty and collapse the form, back to the table."""
+        """After a success: empty and collapse the form, back to the table.
+
+        Collapsing restyles every widget of the form (30-50 ms here); it runs after the
+        next refresh, so it does not add up with the rest of the success handling (the
+        toast, the reload) into one long event-loop stall (``bench/bench_tui.py``).
+        """
         form = self.query_one(f"#{name}-form")
         assert isinstance(form, CreateForm | ImportForm)
         form.reset()
+        self.call_after_refresh(self._close_form, name)
+
+    def _close_form(self, name: str) -> None:
         self.query_one(f"#{name}-panel", Collapsible).collapsed = True
-        self.table.focus()
+        # Moving the focus out restyles the form again (:focus-within): another turn.
+        self.call_after_refresh(self.table.focus)
 
     def form_error(self, form: str, field: str | None, text: str) -> bool:
         """Show a core refusal under a form field; False when it belongs to no field."""

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Input, Select
+from textual.widgets import Button, Checkbox, Collapsible, Input, Select
 
 from hermes_ca_tui.core.errors import Code, FieldError
 from hermes_ca_tui.core.ops.importing import ImportRequest, check_input_file
@@ -55,6 +55,8 @@ class CoreForm(Vertical):
     SPECS: tuple[TextSpec, ...] = ()
     ALIASES: dict[str, str] = {}
     """Core field names that mean one of ours (``name`` -> ``common_name`` in create)."""
+    DEFAULT_BOX = ""
+    """The id of the form's make-default checkbox."""
 
     def text_field(self, spec: TextSpec) -> FormField:
         """A field for a spec; the input's id is the spec's name."""
@@ -115,17 +117,41 @@ class CoreForm(Vertical):
             field.show_error(None)
 
     def reset(self) -> None:
-        """Empty the form after a success."""
+        """Empty the form after a success: fields, messages, make-default (unless forced)."""
         for control in self.query(Input):
             control.value = ""
+        for box in self.query(Checkbox):
+            if not box.disabled:
+                box.value = False
         self.clear_errors()
+
+    def force_default(self, forced: bool) -> None:
+        """With no default CA yet, the new one becomes default: show it, ticked and locked."""
+        box = self.query_one(f"#{self.DEFAULT_BOX}", Checkbox)
+        if forced:
+            box.value = True
+            box.label = "Make this the default CA (required: there is no default yet)"
+        elif box.disabled:
+            # The tick was ours, not the operator's: a default exists now, so the next CA
+            # must not take it over unasked.
+            box.value = False
+            box.label = "Make this the default CA"
+        box.disabled = forced
 
     def focus_first(self) -> None:
         """Put the cursor in the first field."""
         self.query_one(f"#{self.SPECS[0].name}", Input).focus()
 
+    def is_closed(self) -> bool:
+        """Whether the form's Collapsible is collapsed (the form was left or reset)."""
+        return any(isinstance(a, Collapsible) and a.collapsed for a in self.ancestors)
+
     @on(Input.Blurred)
     def _blurred(self, event: Input.Blurred) -> None:
+        # Leaving the form (Escape, or the reset after a success) blurs its last field:
+        # that is no answer to check, and a message there would greet the next use.
+        if self.is_closed():
+            return
         if event.input.id and any(s.name == event.input.id for s in self.SPECS):
             self.check(event.input.id)
 
@@ -163,6 +189,7 @@ class CreateForm(CoreForm):
         TextSpec("country", "Country", check_country, "2-letter ISO code", "US", max_length=2),
     )
     ALIASES = {"name": "common_name"}
+    DEFAULT_BOX = "create-default"
 
     class Submitted(Message):
         """The operator asked to create a CA."""
@@ -208,16 +235,6 @@ class CreateForm(CoreForm):
             yield Checkbox("Make this the default CA", id="create-default", compact=True)
             yield Button("Create CA", id="create-submit", variant="primary", compact=True)
 
-    def force_default(self, forced: bool) -> None:
-        """With no default CA yet, the new one becomes default: show it, ticked and locked."""
-        box = self.query_one("#create-default", Checkbox)
-        box.disabled = forced
-        if forced:
-            box.value = True
-            box.label = "Make this the default CA (required: there is no default yet)"
-        else:
-            box.label = "Make this the default CA"
-
     def request(self) -> CreateRequest:
         """The form as a core request."""
         return CreateRequest(
@@ -241,6 +258,7 @@ class ImportForm(CoreForm):
     """Import External CA: name, certificate + key files or a PKCS#12 file, passphrase."""
 
     ALIASES = {"cert": "cert_file", "key": "key_file", "pkcs12": "pkcs12_file"}
+    DEFAULT_BOX = "import-default"
 
     class Submitted(Message):
         """The operator asked to import a CA."""

@@ -36,7 +36,7 @@ class KeyBar(Static):
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, screen: Screen[object]) -> None:
-        if screen is self.screen:
+        if self.is_attached and screen is self.screen:
             self.call_after_refresh(self.render_keys)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -58,6 +58,9 @@ class KeyBar(Static):
 
     def render_keys(self) -> None:
         """Lay the keys out in lines that fit the width."""
+        if not self.is_attached:
+            # Scheduled before its screen was dismissed: the screen is gone.
+            return
         width = max(20, self.size.width - 2)
         text = Text()
         used = 0

@@ -204,7 +204,7 @@ def plan_renew(ctx: Context, ref: str | int) -> RenewPlan:
         raise CaError(Code.KEY_MISMATCH)
     now = ctx.clock()
     not_after = renewal_not_after(current.not_valid_after_utc, now)
-    renewed = renew_certificate(current, key, not_after, now)
+    renewed = renew_certificate(current, key, not_after, now, serial=ctx.new_serial())
     renewed.verify_directly_issued_by(renewed)  # the key signed what we think it signed
     check = check_issued(issued_certificates(tree, current), current, renewed)
     warnings: list[Notice] = []
