@@ -58,6 +58,17 @@ def detail_lines(d: CaDetails) -> list[Text]:
     f = d.facts
     if f is None:
         return lines
+    if f.published_as:
+        row("DANGER", f"{f.published_as}: its private key is public", "bold red")
+    # The fingerprints come first: they are what is read out over the phone, and on a
+    # 25-row console everything below them needs scrolling.
+    lines.append(Text(""))
+    lines.append(Text("SHA-256 fingerprint", style="bold underline"))
+    lines += [Text(line, style="bold") for line in phone_lines(f.sha256)]
+    lines.append(Text(""))
+    lines.append(Text("SHA-1 fingerprint (Windows thumbprint)", style="bold underline"))
+    lines += [Text(line, style="bold") for line in phone_lines(f.sha1, per_line=12)]
+    lines.append(Text(""))
     row("Subject", f.subject)
     row("Issuer", f.issuer + ("  (self-signed)" if f.self_signed else ""))
     row("Serial", f.serial_hex)
@@ -69,14 +80,6 @@ def detail_lines(d: CaDetails) -> list[Text]:
         row("Extension", f"{ext.name}: {ext.value}{'  [critical]' if ext.critical else ''}")
     if d.chain:
         row("Chain", " <- ".join(d.chain))
-    if f.published_as:
-        row("DANGER", f"{f.published_as}: its private key is public", "bold red")
-    lines.append(Text(""))
-    lines.append(Text("SHA-256 fingerprint", style="bold underline"))
-    lines += [Text(line, style="bold") for line in phone_lines(f.sha256)]
-    lines.append(Text(""))
-    lines.append(Text("SHA-1 fingerprint (Windows thumbprint)", style="bold underline"))
-    lines += [Text(line, style="bold") for line in phone_lines(f.sha1, per_line=12)]
     return lines
 
 
