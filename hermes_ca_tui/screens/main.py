@@ -18,6 +18,7 @@ from hermes_ca_tui.core.views import CaSummary
 from hermes_ca_tui.widgets.ca_table import CaTable
 from hermes_ca_tui.widgets.forms import CreateForm, ImportForm
 from hermes_ca_tui.widgets.key_bar import KeyBar
+from hermes_ca_tui.widgets.panel import Panel
 
 if TYPE_CHECKING:
     from hermes_ca_tui.app import HermesCaApp
@@ -87,14 +88,14 @@ class MainScreen(Screen[None]):
         yield Static(Text("hermes-ca-tui  opening the stores..."), id="status")
         symbols = ("v", ">") if self.hermes.vt else ("▼", "▶")
         with VerticalScroll(id="forms"):
-            with Collapsible(
+            with Panel(
                 title="Create Internal CA",
                 id="create-panel",
                 expanded_symbol=symbols[0],
                 collapsed_symbol=symbols[1],
             ):
                 yield CreateForm(id="create-form")
-            with Collapsible(
+            with Panel(
                 title="Import External CA",
                 id="import-panel",
                 expanded_symbol=symbols[0],
