@@ -16,7 +16,6 @@ refresh, help, quit.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,17 +96,3 @@ def settings_from_table(table: dict[str, Any], path: Path) -> TuiSettings:
         cursor_blink=_flag(table, "cursor_blink", False, path),
         keys={k: v.replace(" ", "") for k, v in keys.items()},
     )
-
-
-def load_settings(path: Path | None) -> TuiSettings:
-    """The ``[tui]`` settings of a configuration file (defaults without one)."""
-    if path is None or not Path(path).exists():
-        return TuiSettings()
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CaError(Code.CONFIG_INVALID, reason=f"{path}: {exc}") from None
-    table = data.get("tui", {})
-    if not isinstance(table, dict):
-        raise CaError(Code.CONFIG_INVALID, reason=f"{path}: [tui] must be a table")
-    return settings_from_table(table, Path(path))

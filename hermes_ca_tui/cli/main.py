@@ -16,12 +16,14 @@ from typing import Any
 
 from hermes_ca_tui.cli import render
 from hermes_ca_tui.cli.parser import UsageError, build_parser
+from hermes_ca_tui.core.config import LoadedConfig
+from hermes_ca_tui.core.config import load as load_config
 from hermes_ca_tui.core.doctor import finding_json
 from hermes_ca_tui.core.errors import CaError, Code, Kind
 from hermes_ca_tui.core.ops.export import ExportFormat, ExportRequest, ExportWhat
 from hermes_ca_tui.core.ops.importing import ImportRequest
 from hermes_ca_tui.core.service import CaService
-from hermes_ca_tui.core.session import Profile, embedded_profile, open_service
+from hermes_ca_tui.core.session import Profile, check_profile, init_schema, open_service
 from hermes_ca_tui.core.validation import CreateRequest
 from hermes_ca_tui.messages import (
     describe,
@@ -294,14 +296,56 @@ COMMANDS: dict[str, Callable[[CaService, argparse.Namespace, Output], int]] = {
 }
 
 
-def resolve_profile(args: argparse.Namespace) -> Profile:
-    """The profile the global options select (the embedded default for now)."""
-    return embedded_profile(args.data_dir)
+def resolve_config(args: argparse.Namespace) -> LoadedConfig:
+    """The configuration the global options and the environment select."""
+    return load_config(args.config, args.data_dir)
+
+
+def cmd_config_check(loaded: LoadedConfig, out: Output) -> int:
+    """The config check command: what was loaded from where; is every store reachable."""
+    from hermes_ca_tui.core.store.postgres import mask_dsn  # psycopg only when asked
+
+    profile = loaded.profile
+    health = check_profile(profile)
+    ok = all(h.ok for h in health)
+
+    def shown(key: str, value: object) -> str:
+        text = " ".join(value) if isinstance(value, list) else str(value)
+        return mask_dsn(text) if key.startswith("database.") and "sqlite" not in text else text
+
+    settings = [
+        {"key": s.key, "value": shown(s.key, s.value), "source": s.source} for s in loaded.settings
+    ]
+    doc = {
+        "ok": ok,
+        "config": str(loaded.path) if loaded.path else None,
+        "source": loaded.source,
+        "profile": profile.label,
+        "embedded": profile.embedded,
+        "settings": settings,
+        "stores": [{"name": h.name, "ok": h.ok, "detail": h.detail} for h in health],
+    }
+    lines = [f"configuration: {loaded.path or 'none'} ({loaded.source})"]
+    if profile.embedded:
+        lines.append(f"embedded default in {profile.label}")
+    width = max((len(s["key"]) for s in settings), default=0)
+    lines += [f"  {s['key']:<{width}}  {s['value']}   [{s['source']}]" for s in settings]
+    lines += [f"{h.name}: {'ok' if h.ok else 'FAILED'} ({h.detail})" for h in health]
+    out.emit(doc, "\n".join(lines))
+    return 0 if ok else Kind.ENVIRONMENT.value
+
+
+def cmd_db_init(loaded: LoadedConfig, out: Output) -> int:
+    """The db init command: create the tables (with our constraints) where missing."""
+    done = init_schema(loaded.profile)
+    out.emit({"ok": True, "databases": done}, "\n".join(done))
+    return 0
 
 
 def configure_logging(profile: Profile) -> None:
     """Log to a file beside the data, never to the terminal."""
-    target = (profile.data_dir or profile.ca_root) / "hermes-ca-tui.log"
+    # Beside the audit log: the data folder, or /var/log/hermes-ca-tui on the appliance.
+    target = profile.audit_log.parent / "hermes-ca-tui.log"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.FileHandler(target, encoding="utf-8")
@@ -348,12 +392,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Output(bool(getattr(args, "json", False)))
     service: CaService | None = None
     try:
-        profile = resolve_profile(args)
+        loaded = resolve_config(args)
+        profile = loaded.profile
         configure_logging(profile)
         if args.command is None:
             from hermes_ca_tui.cli.dashboard import run_dashboard
 
-            return run_dashboard(profile, args)
+            return run_dashboard(loaded, args)
+        if args.command == "config":
+            return cmd_config_check(loaded, out)
+        if args.command == "db":
+            return cmd_db_init(loaded, out)
         service = open_service(profile)
         return COMMANDS[args.command](service, args, out)
     except CaError as error:

@@ -160,6 +160,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="do not ask before repairing")
     _json_flag(p)
 
+    p = sub.add_parser("config", help="the configuration in use")
+    config_sub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    check = config_sub.add_parser(
+        "check", help="print what was loaded from where and test every connection"
+    )
+    _json_flag(check)
+
+    p = sub.add_parser("db", help="database set-up (tests and new installs)")
+    db_sub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    init = db_sub.add_parser(
+        "init", help="create the tables with the constraints the appliance lacks"
+    )
+    _json_flag(init)
+
     p = sub.add_parser("audit", help="the audit trail")
     audit_sub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     verify = audit_sub.add_parser("verify", help="check the hash chain")

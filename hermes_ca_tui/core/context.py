@@ -116,7 +116,7 @@ class Context:
         make_dir(self.paths.state_dir, PRIVATE_DIR_MODE)
         with (
             file_lock(self.paths.lock_file, timeout=self.lock_timeout),
-            self.hermes.database.operation_lock(OPERATION_LOCK_KEY),
+            self.hermes.database.operation_lock(OPERATION_LOCK_KEY, self.lock_timeout),
         ):
             yield
 

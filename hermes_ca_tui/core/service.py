@@ -56,7 +56,9 @@ class CaService:
         with try_file_lock(self.ctx.paths.lock_file) as taken:
             if taken:
                 # The other operator's next operation recovers otherwise.
-                with self.ctx.hermes.database.operation_lock(OPERATION_LOCK_KEY):
+                with self.ctx.hermes.database.operation_lock(
+                    OPERATION_LOCK_KEY, self.ctx.lock_timeout
+                ):
                     found = recover(self.ctx)
                 self.recovered.extend(found)
                 return found

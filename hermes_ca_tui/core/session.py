@@ -19,6 +19,7 @@ from hermes_ca_tui.core.audit import AuditLog
 from hermes_ca_tui.core.context import Context, Paths
 from hermes_ca_tui.core.errors import CaError, Code
 from hermes_ca_tui.core.fsutil import PRIVATE_DIR_MODE, make_dir, write_new
+from hermes_ca_tui.core.health import StoreHealth
 from hermes_ca_tui.core.profile import utc_now
 from hermes_ca_tui.core.security_conf import DEFAULT_CONTENT
 from hermes_ca_tui.core.service import CaService
@@ -27,6 +28,11 @@ from hermes_ca_tui.core.store.djigzo import DjigzoRepository
 from hermes_ca_tui.core.store.hermes import HermesRepository
 from hermes_ca_tui.core.store.sqlite import DJIGZO_SCHEMA, HERMES_SCHEMA, sqlite_database
 from hermes_ca_tui.core.trust.bridge import CertificateImporter, CipherMailBridge
+from hermes_ca_tui.core.trust.docker_importer import (
+    CERTSTORE_COMMAND,
+    DEFAULT_TIMEOUT_S,
+    DockerImporter,
+)
 from hermes_ca_tui.core.trust.sql_importer import SqlImporter
 
 APP_NAME = "hermes-ca-tui"
@@ -50,6 +56,8 @@ class Profile:
     bridge_mode: str = "sql"
     docker_url: str = "unix:///var/run/docker.sock"
     container: str = "hermes_ciphermail"
+    docker_timeout: float = DEFAULT_TIMEOUT_S
+    certstore: tuple[str, ...] = CERTSTORE_COMMAND
     embedded: bool = True
     data_dir: Path | None = None
 
@@ -94,16 +102,92 @@ def prepare_embedded(profile: Profile) -> None:
 
 
 def open_database(url: str, label: str, *, create_schema: bool) -> Database:
-    """A :class:`Database` for ``sqlite:///path`` (PostgreSQL comes with the appliance backend).
+    """A :class:`Database` for ``sqlite:///path`` or a PostgreSQL URL/DSN.
+
+    Args:
+        url: Where the database is.
+        label: ``hermes`` or ``djigzo`` (picks the schema, names it in messages).
+        create_schema: Create the tables (with the constraints the appliance lacks) on
+            first connection. Never on the appliance's own databases.
 
     Raises:
-        CaError: CONFIG_INVALID for an unsupported URL.
+        CaError: CONFIG_INVALID for a DSN that does not parse.
     """
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite://"))
         schema = (HERMES_SCHEMA if label == "hermes" else DJIGZO_SCHEMA) if create_schema else None
         return sqlite_database(label, path, schema)
-    raise CaError(Code.CONFIG_INVALID, reason=f"unsupported {label} database URL: {url!r}")
+    from hermes_ca_tui.core.store import postgres  # psycopg loads only when used
+
+    problem = postgres.check_dsn(url)
+    if problem:
+        raise CaError(Code.CONFIG_INVALID, reason=f"the {label} database DSN: {problem}")
+    schema = (
+        (postgres.HERMES_SCHEMA if label == "hermes" else postgres.DJIGZO_SCHEMA)
+        if create_schema
+        else None
+    )
+    return postgres.postgres_database(label, url, schema)
+
+
+def init_schema(profile: Profile) -> list[str]:
+    """Create both databases' tables with our constraints (``db init``); idempotent.
+
+    Returns:
+        What was initialised, one line per database.
+
+    Raises:
+        CaError: DATABASE_UNAVAILABLE when a server cannot be reached.
+    """
+    done = []
+    for label, url in (("hermes", profile.hermes_url), ("djigzo", profile.djigzo_url)):
+        database = open_database(url, label, create_schema=True)
+        try:
+            with database.transaction(write=False) as tx:
+                tx.scalar("SELECT 1")
+        finally:
+            database.close()
+        done.append(f"{label}: tables ready ({database.dialect.name})")
+    return done
+
+
+def check_profile(profile: Profile, clock: Callable[[], datetime] = utc_now) -> list[StoreHealth]:
+    """Test every store of a profile without changing anything (``config check``)."""
+    results: list[StoreHealth] = []
+    databases: dict[str, Database] = {}
+    for label, url in (("hermes", profile.hermes_url), ("djigzo", profile.djigzo_url)):
+        probe = (
+            "SELECT COUNT(*) FROM ca_settings"
+            if label == "hermes"
+            else "SELECT COUNT(*) FROM cm_certificates"
+        )
+        try:
+            database = open_database(url, label, create_schema=False)
+            databases[label] = database
+            with database.transaction(write=False) as tx:
+                tx.scalar(probe)
+            results.append(StoreHealth(label, True, database.dialect.name))
+        except CaError as exc:
+            reason = str(exc.params.get("reason", exc.code.name))
+            if "does not exist" in reason or "no such table" in reason:
+                reason += " (create the tables with: hermes-ca-tui db init)"
+            results.append(StoreHealth(label, False, reason))
+    try:
+        djigzo = DjigzoRepository(
+            databases.get("djigzo")
+            or open_database(profile.djigzo_url, "djigzo", create_schema=False)
+        )
+        importer = build_importer(profile, djigzo, clock)
+        importer.check()
+        results.append(StoreHealth("ciphermail", True, importer.describe()))
+    except CaError as exc:
+        detail = str(exc.params.get("reason", exc.code.name))
+        hint = exc.params.get("hint")
+        results.append(StoreHealth("ciphermail", False, f"{detail}. {hint}" if hint else detail))
+    finally:
+        for database in databases.values():
+            database.close()
+    return results
 
 
 def build_importer(
@@ -112,6 +196,13 @@ def build_importer(
     """The importer of the profile's bridge mode."""
     if profile.bridge_mode == "sql":
         return SqlImporter(djigzo, clock)
+    if profile.bridge_mode == "docker":
+        return DockerImporter(
+            profile.docker_url,
+            profile.container,
+            command=profile.certstore,
+            timeout=profile.docker_timeout,
+        )
     raise CaError(Code.CONFIG_INVALID, reason=f"unknown CipherMail mode {profile.bridge_mode!r}")
 
 

@@ -61,9 +61,12 @@ class Dialect(Protocol):
         """Roll back the open transaction."""
 
     def operation_lock(
-        self, connection: Connection, key: int
+        self, connection: Connection, key: int, timeout: float
     ) -> contextlib.AbstractContextManager[None]:
-        """Hold a database-wide lock across a whole operation (several transactions)."""
+        """Hold a database-wide lock across a whole operation (several transactions).
+
+        Raises LOCK_TIMEOUT when another session holds it past ``timeout`` seconds.
+        """
 
     def is_unavailable(self, exc: BaseException) -> bool:
         """Whether the exception means the database cannot be reached or used."""
@@ -179,12 +182,12 @@ class Database:
                     cursor.close()
 
     @contextlib.contextmanager
-    def operation_lock(self, key: int) -> Iterator[None]:
+    def operation_lock(self, key: int, timeout: float = 60.0) -> Iterator[None]:
         """Hold the engine's operation-wide lock (advisory lock, or nothing) for a block."""
         with self._lock:
             connection = self._open()
             try:
-                with self.dialect.operation_lock(connection, key):
+                with self.dialect.operation_lock(connection, key, timeout):
                     yield
             except CaError:
                 raise

@@ -131,7 +131,7 @@ class SqliteDialect:
         cursor.execute("ROLLBACK")
 
     @contextlib.contextmanager
-    def operation_lock(self, connection: Connection, key: int) -> Iterator[None]:
+    def operation_lock(self, connection: Connection, key: int, timeout: float) -> Iterator[None]:
         """Nothing to do: on one host the operation file lock already serialises writers."""
         yield
 
