@@ -63,3 +63,44 @@ def allow_downloads(profile: Profile) -> Path:
     profile.security_conf.parent.mkdir(parents=True, exist_ok=True)
     profile.security_conf.write_text("ALLOW_CA_DOWNLOAD=yes\n")
     return profile.security_conf
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A PostgreSQL server for the session (a throwaway cluster, or ``PGTEST_DSN``)."""
+    from tests.postgres_server import throwaway_cluster
+
+    with throwaway_cluster() as dsn:
+        yield dsn
+
+
+@pytest.fixture
+def pg_databases(pg_server: str) -> Iterator[tuple[str, str]]:
+    """Fresh, empty hermes and djigzo databases (DSNs), dropped afterwards."""
+    from tests.postgres_server import create_database, drop_database
+
+    hermes = create_database(pg_server, "hermes")
+    djigzo = create_database(pg_server, "djigzo")
+    yield hermes, djigzo
+    drop_database(pg_server, hermes)
+    drop_database(pg_server, djigzo)
+
+
+@pytest.fixture
+def pg_profile(tmp_path: Path, pg_databases: tuple[str, str]) -> Profile:
+    """An appliance-style profile on PostgreSQL (tables created), bridge in sql mode."""
+    from hermes_ca_tui.core.session import init_schema
+
+    hermes, djigzo = pg_databases
+    profile = Profile(
+        label="postgres test",
+        ca_root=tmp_path / "CA",
+        security_conf=tmp_path / "security.conf",
+        audit_log=tmp_path / "audit.jsonl",
+        hermes_url=hermes,
+        djigzo_url=djigzo,
+        bridge_mode="sql",
+        embedded=False,
+    )
+    init_schema(profile)
+    return profile
