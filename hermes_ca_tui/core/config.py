@@ -4,6 +4,7 @@
 ca_root = "/opt/hermes/CA"
 security_conf = "/opt/hermes/config/security.conf"
 audit_log = "/var/log/hermes-ca-tui/audit.jsonl"
+lock_timeout = 60                # seconds to wait for another operator's change (0: none)
 [database]
 hermes = "postgresql://..."      # or sqlite:///path
 djigzo = "postgresql://..."
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from hermes_ca_tui.core.errors import CaError, Code
+from hermes_ca_tui.core.locks import DEFAULT_TIMEOUT as DEFAULT_LOCK_TIMEOUT_S
 from hermes_ca_tui.core.session import Profile, embedded_profile
 from hermes_ca_tui.core.trust.docker_importer import CERTSTORE_COMMAND, DEFAULT_TIMEOUT_S
 
@@ -46,6 +48,7 @@ SCHEMA: dict[str, tuple[Any, str]] = {
     "ca_root": ("/opt/hermes/CA", "path"),
     "security_conf": ("/opt/hermes/config/security.conf", "path"),
     "audit_log": ("/var/log/hermes-ca-tui/audit.jsonl", "path"),
+    "lock_timeout": (DEFAULT_LOCK_TIMEOUT_S, "wait"),
     "database.hermes": (None, "url"),
     "database.djigzo": (None, "url"),
     "ciphermail.mode": ("docker", "mode"),
@@ -90,16 +93,18 @@ def locate(cli_path: Path | None, env: Mapping[str, str]) -> tuple[Path | None, 
     Raises:
         CaError: CONFIG_INVALID when an explicitly named file does not exist.
     """
+    # exists(), not is_file(): a folder or a special file there is named as unreadable by
+    # the read that follows, not reported as missing.
     if cli_path is not None:
-        if not Path(cli_path).is_file():
+        if not Path(cli_path).exists():
             raise _invalid(f"the configuration file {cli_path} (--config) does not exist")
         return Path(cli_path), "--config"
     named = env.get(CONFIG_ENV)
     if named:
-        if not Path(named).is_file():
+        if not Path(named).exists():
             raise _invalid(f"the configuration file {named} (${CONFIG_ENV}) does not exist")
         return Path(named), f"${CONFIG_ENV}"
-    if DEFAULT_CONFIG_PATH.is_file():
+    if DEFAULT_CONFIG_PATH.exists():
         return DEFAULT_CONFIG_PATH, "default location"
     return None, "none"
 
@@ -151,13 +156,17 @@ def _coerce(key: str, value: Any, kind: str, where: str) -> Any:
         if value not in ("docker", "sql"):
             raise bad('"docker" or "sql"')
         return value
-    if kind == "seconds":
+    if kind in ("seconds", "wait"):
+        # TOML's true/false are no durations, although float(True) == 1.0.
+        if isinstance(value, bool):
+            raise bad("a number of seconds")
         try:
             seconds = float(value)
         except (TypeError, ValueError):
             raise bad("a number of seconds") from None
-        if not 1 <= seconds <= 3600:
-            raise bad("between 1 and 3600 seconds")
+        low = 1 if kind == "seconds" else 0
+        if not low <= seconds <= 3600:
+            raise bad(f"between {low} and 3600 seconds")
         return seconds
     if kind == "argv":
         if isinstance(value, str):
@@ -212,6 +221,7 @@ def load(
         ca_root=Path(values["ca_root"]),
         security_conf=Path(values["security_conf"]),
         audit_log=Path(values["audit_log"]),
+        lock_timeout=values["lock_timeout"],
         hermes_url=values["database.hermes"],
         djigzo_url=values["database.djigzo"],
         bridge_mode=values["ciphermail.mode"],

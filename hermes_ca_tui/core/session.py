@@ -20,6 +20,7 @@ from hermes_ca_tui.core.context import Context, Paths
 from hermes_ca_tui.core.errors import CaError, Code
 from hermes_ca_tui.core.fsutil import PRIVATE_DIR_MODE, make_dir, write_new
 from hermes_ca_tui.core.health import StoreHealth
+from hermes_ca_tui.core.locks import DEFAULT_TIMEOUT as DEFAULT_LOCK_TIMEOUT_S
 from hermes_ca_tui.core.profile import utc_now
 from hermes_ca_tui.core.security_conf import DEFAULT_CONTENT
 from hermes_ca_tui.core.service import CaService
@@ -60,6 +61,8 @@ class Profile:
     certstore: tuple[str, ...] = CERTSTORE_COMMAND
     embedded: bool = True
     data_dir: Path | None = None
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S
+    """Seconds an operation waits for another operator's change before LOCK_TIMEOUT."""
 
 
 def default_data_dir() -> Path:
@@ -152,9 +155,19 @@ def init_schema(profile: Profile) -> list[str]:
 
 
 def check_profile(profile: Profile, clock: Callable[[], datetime] = utc_now) -> list[StoreHealth]:
-    """Test every store of a profile without changing anything (``config check``)."""
+    """Test every store of a profile (``config check``).
+
+    The appliance's stores are only read. The embedded default is opened as any session
+    opens it, which sets up a new data folder and its tables (there is nothing else to
+    set up there; "run db init" would be wrong advice).
+    """
     results: list[StoreHealth] = []
     databases: dict[str, Database] = {}
+    if profile.embedded:
+        try:
+            prepare_embedded(profile)
+        except CaError as exc:
+            results.append(StoreHealth("data folder", False, _reason(exc)))
     for label, url in (("hermes", profile.hermes_url), ("djigzo", profile.djigzo_url)):
         probe = (
             "SELECT COUNT(*) FROM ca_settings"
@@ -162,14 +175,15 @@ def check_profile(profile: Profile, clock: Callable[[], datetime] = utc_now) -> 
             else "SELECT COUNT(*) FROM cm_certificates"
         )
         try:
-            database = open_database(url, label, create_schema=False)
+            database = open_database(url, label, create_schema=profile.embedded)
             databases[label] = database
             with database.transaction(write=False) as tx:
                 tx.scalar(probe)
             results.append(StoreHealth(label, True, database.dialect.name))
         except CaError as exc:
-            reason = str(exc.params.get("reason", exc.code.name))
-            if "does not exist" in reason or "no such table" in reason:
+            reason = _reason(exc)
+            # A missing table, not a missing database (db init creates tables only).
+            if "no such table" in reason or ('relation "' in reason and "does not exist" in reason):
                 reason += " (create the tables with: hermes-ca-tui db init)"
             results.append(StoreHealth(label, False, reason))
     try:
@@ -188,6 +202,10 @@ def check_profile(profile: Profile, clock: Callable[[], datetime] = utc_now) -> 
         for database in databases.values():
             database.close()
     return results
+
+
+def _reason(exc: CaError) -> str:
+    return str(exc.params.get("reason", exc.code.name))
 
 
 def build_importer(
@@ -218,7 +236,8 @@ def open_service(
     Args:
         profile: Where the stores are.
         clock: Source of "now" (tests and snapshots pass a fixed one).
-        lock_timeout: How long to wait for another operator (seconds).
+        lock_timeout: How long to wait for another operator (seconds); the profile's
+            ``lock_timeout`` when not given.
         serials: Source of new certificate serials for renewals (random by default;
             snapshot tests pass a fixed one, as they pass a fixed clock).
     """
@@ -238,8 +257,7 @@ def open_service(
         audit=AuditLog(profile.audit_log, clock),
         clock=clock,
     )
-    if lock_timeout is not None:
-        ctx.lock_timeout = lock_timeout
+    ctx.lock_timeout = profile.lock_timeout if lock_timeout is None else lock_timeout
     if serials is not None:
         ctx.new_serial = serials
     service = CaService(ctx)

@@ -106,8 +106,10 @@ def place_new_ca(ctx: Context, new: NewCa) -> int:
         taken = ctx.hermes.directories(tx) | _existing_folders(ctx)
     directory = choose_directory(new.name, lambda d: d.lower() in taken)
     tp = thumbprint(new.certificate)
-    before = ctx.bridge.trust_entries([tp]).get(tp)
-    preexisting = bool(before and before.cm_ids)
+    # CipherMail may know the certificate already (imported by hand, or by an earlier
+    # attempt whose CertStore outlived its timeout): an undo gives back exactly that.
+    held = ctx.bridge.holding(tp)
+    preexisting = bool(held["rows"])
     entry = ctx.journal.begin(
         op,
         {
@@ -116,6 +118,7 @@ def place_new_ca(ctx: Context, new: NewCa) -> int:
             "thumbprint": tp,
             "sha256": certificate_facts(new.certificate).sha256,
             "trust_preexisting": preexisting,
+            "trust_before": held,
             "certificate": cert_pem(new.certificate).decode(),
         },
         now=ctx.clock(),
@@ -208,7 +211,10 @@ def is_committed(ctx: Context, data: dict[str, Any]) -> int | None:
 def undo_new_ca(ctx: Context, data: dict[str, Any], op_id: str) -> None:
     """Remove what an uncommitted create/import placed: trust entry, tree, staging."""
     tp = str(data["thumbprint"])
-    if not data.get("trust_preexisting"):
+    if "trust_before" in data:
+        ctx.bridge.restore(tp, dict(data["trust_before"]))
+    elif not data.get("trust_preexisting"):
+        # An entry written before trust_before existed: what CipherMail held is unknown.
         ctx.bridge.unregister_thumbprint(tp)
     tree = CaTree.at(ctx.paths.ca_root, str(data["directory"]))
     if tree.exists():

@@ -81,6 +81,18 @@ class DjigzoRepository:
         Returns:
             The ``cm_ctl.cm_id`` of the entry.
         """
+        return self.set_ctl(tx, thumbprint, STATUS_WHITELISTED, ALLOW_EXPIRED_FALSE)
+
+    def set_ctl(
+        self, tx: Tx, thumbprint: str, status: str | None, allow_expired: str | None
+    ) -> int:
+        """Give the certificate's global CTL entry these values (``None``: no such value).
+
+        The entry is created when missing, with the table's own id sequence.
+
+        Returns:
+            The ``cm_ctl.cm_id`` of the entry.
+        """
         ctl_id = tx.scalar(
             "SELECT cm_id FROM cm_ctl WHERE cm_name = ? AND cm_thumbprint = ?",
             (CTL_NAME, thumbprint),
@@ -95,24 +107,30 @@ class DjigzoRepository:
             "DELETE FROM cm_ctl_cm_name_values WHERE cm_ctl = ? AND cm_name IN (?, ?)",
             (ctl_id, "status", "allowExpired"),
         )
-        tx.execute(
-            "INSERT INTO cm_ctl_cm_name_values (cm_ctl, cm_value, cm_name) VALUES (?, ?, ?), "
-            "(?, ?, ?)",
-            (ctl_id, STATUS_WHITELISTED, "status", ctl_id, ALLOW_EXPIRED_FALSE, "allowExpired"),
-        )
+        for name, value in (("status", status), ("allowExpired", allow_expired)):
+            if value is not None:
+                tx.execute(
+                    "INSERT INTO cm_ctl_cm_name_values (cm_ctl, cm_value, cm_name) "
+                    "VALUES (?, ?, ?)",
+                    (ctl_id, value, name),
+                )
         return ctl_id
 
-    def remove_ctl(self, tx: Tx, thumbprint: str) -> int:
-        """Remove the certificate's CTL entries (any list name); returns how many."""
-        ids = [
-            int(r[0])
-            for r in tx.all("SELECT cm_id FROM cm_ctl WHERE cm_thumbprint = ?", (thumbprint,))
-        ]
+    def remove_ctl(self, tx: Tx, thumbprint: str, *, name: str | None = None) -> int:
+        """Remove the certificate's CTL entries (of list ``name``, or any); returns how many."""
+        where, params = "cm_thumbprint = ?", [thumbprint]
+        if name is not None:
+            where, params = "cm_thumbprint = ? AND cm_name = ?", [thumbprint, name]
+        ids = [int(r[0]) for r in tx.all(f"SELECT cm_id FROM cm_ctl WHERE {where}", params)]
         for ctl_id in ids:
             tx.execute("DELETE FROM cm_ctl_cm_name_values WHERE cm_ctl = ?", (ctl_id,))
-        if ids:
-            tx.execute("DELETE FROM cm_ctl WHERE cm_thumbprint = ?", (thumbprint,))
+            tx.execute("DELETE FROM cm_ctl WHERE cm_id = ?", (ctl_id,))
         return len(ids)
+
+    def remove_certificate_row(self, tx: Tx, cm_id: int) -> None:
+        """Remove one ``cm_certificates`` row (and its e-mail index rows)."""
+        tx.execute("DELETE FROM cm_certificates_email WHERE cm_certificates_id = ?", (cm_id,))
+        tx.execute("DELETE FROM cm_certificates WHERE cm_id = ?", (cm_id,))
 
     def remove_certificate(self, tx: Tx, thumbprint: str) -> int:
         """Remove exactly this certificate's rows (and their e-mail index rows)."""

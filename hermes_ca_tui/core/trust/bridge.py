@@ -9,14 +9,14 @@ moves it to the roots store and adds the trust-list entry, idempotently.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from hermes_ca_tui.core.certinfo import thumbprint
 from hermes_ca_tui.core.errors import CaError, Code
-from hermes_ca_tui.core.store.djigzo import ROOTS_STORE, DjigzoRepository
+from hermes_ca_tui.core.store.djigzo import CTL_NAME, ROOTS_STORE, DjigzoRepository
 from hermes_ca_tui.core.store.records import TrustEntry
 
 
@@ -92,6 +92,48 @@ class CipherMailBridge:
         with self.djigzo.database.transaction() as tx:
             self.djigzo.remove_ctl(tx, tp)
             self.djigzo.remove_certificate(tx, tp)
+
+    def holding(self, tp: str) -> dict[str, Any]:
+        """How CipherMail holds a certificate right now, as JSON (for the journal).
+
+        ``rows`` are ``[cm_id, store]`` pairs; ``ctl`` the values of the global trust-list
+        entry, or ``None`` without one. :meth:`restore` puts exactly this back.
+        """
+        entry = self.trust_entries([tp]).get(tp)
+        if entry is None or not entry.cm_ids:
+            return {"rows": [], "ctl": None}
+        return {
+            "rows": [
+                [cm_id, store] for cm_id, store in zip(entry.cm_ids, entry.stores, strict=True)
+            ],
+            "ctl": (
+                None
+                if entry.ctl_id is None
+                else {"status": entry.status, "allowExpired": entry.allow_expired}
+            ),
+        }
+
+    def restore(self, tp: str, held: dict[str, Any]) -> None:
+        """Put a certificate's rows back as :meth:`holding` described them.
+
+        A certificate CipherMail did not hold loses every row; one it held goes back to
+        its stores and trust-list values (rows added since are removed).
+        """
+        before = {int(cm_id): store for cm_id, store in held.get("rows", [])}
+        if not before:
+            self.unregister_thumbprint(tp)
+            return
+        ctl = held.get("ctl")
+        with self.djigzo.database.transaction() as tx:
+            for row in self.djigzo.certificates(tx, tp):
+                if row.cm_id not in before:
+                    self.djigzo.remove_certificate_row(tx, row.cm_id)
+                elif row.store_name != before[row.cm_id]:
+                    self.djigzo.move_to_store(tx, row.cm_id, str(before[row.cm_id]))
+            if ctl is None:
+                self.djigzo.remove_ctl(tx, tp, name=CTL_NAME)
+            else:
+                self.djigzo.set_ctl(tx, tp, ctl.get("status"), ctl.get("allowExpired"))
 
     def ensure_trusted(self, cert: x509.Certificate) -> int:
         """Same as :meth:`register`; reads better in repairs."""

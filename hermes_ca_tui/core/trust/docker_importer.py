@@ -5,7 +5,9 @@ The Docker SDK's low-level exec API is used the way that works with stdin
 the PEM written and the write half shut (CertStore's EOF), the multiplexed output read
 by our own reader with a deadline (docker-py's blocks forever), then ``exec_inspect`` for
 the exit code. No shell, no temporary script, nothing secret in argv (a certificate is
-public anyway). Every socket call has a timeout.
+public anyway). One deadline (``timeout``) bounds a whole run: every engine call gets what
+is left of it, and a command still running at the deadline is given up (its connection
+closed) with TRUST_UNAVAILABLE.
 """
 
 from __future__ import annotations
@@ -88,7 +90,8 @@ class DockerImporter:
         url: The engine's address (``unix:///var/run/docker.sock``).
         container: The CipherMail container's name.
         command: CertStore's argv prefix (``--import-certificates`` is appended).
-        timeout: Seconds one CertStore run (and any engine call) may take.
+        timeout: Seconds one CertStore run may take, engine calls included (``check``
+            gives each of its calls that long).
     """
 
     mode = "docker"
@@ -140,6 +143,7 @@ class DockerImporter:
         import requests
 
         api = self._client()
+        api.timeout = self.timeout
         try:
             api.ping()
             state = api.inspect_container(self.container).get("State", {})
@@ -153,8 +157,13 @@ class DockerImporter:
             status = state.get("Status", "not running")
             raise self._unavailable(f"the container {self.container} is {status}")
 
-    def run(self, argv: Sequence[str], stdin: bytes) -> ExecResult:
+    def run(self, argv: Sequence[str], stdin: bytes, *, label: str | None = None) -> ExecResult:
         """Run a command in the container with ``stdin`` as its input.
+
+        Args:
+            argv: The command (no shell is involved).
+            stdin: Written to the command, then its end of input.
+            label: How messages name the command (default: its program's file name).
 
         Raises:
             CaError: TRUST_UNAVAILABLE when the engine or container cannot be used or the
@@ -163,16 +172,30 @@ class DockerImporter:
         import docker
         import requests
 
-        api = self._client()
+        # One deadline for the whole run: every engine call gets what is left of it, so a
+        # slow engine cannot stretch the run to several timeouts.
         deadline = time.monotonic() + self.timeout
+        name = label or (argv[0].rsplit("/", 1)[-1] if argv else "the command")
+        api = self._client()
         try:
+            api.timeout = _left(deadline)
             exec_id = api.exec_create(
                 self.container, list(argv), stdin=True, stdout=True, stderr=True, tty=False
             )["Id"]
+            api.timeout = _left(deadline)
             stream = api.exec_start(exec_id, socket=True)
+        except TimeoutError:
+            raise self._timed_out(name) from None
         except docker.errors.NotFound:
             raise self._unavailable(f"there is no container named {self.container}") from None
         except docker.errors.APIError as exc:
+            # A container that does not run is refused with 409 by Docker, 500 by podman:
+            # ask for its state rather than trusting the status code.
+            status = self._status(api)
+            if status is not None and status != "running":
+                raise self._unavailable(
+                    f"the container {self.container} is not running ({status}): {_explanation(exc)}"
+                ) from None
             raise self._unavailable(f"the engine refused the command: {_first_line(exc)}") from None
         except (docker.errors.DockerException, OSError, requests.RequestException) as exc:
             raise self._unavailable(
@@ -187,15 +210,31 @@ class DockerImporter:
             raw.shutdown(socket.SHUT_WR)
             stdout, stderr = read_frames(raw, deadline)
         except TimeoutError:
-            raise self._unavailable(
-                f"{argv[-1] if argv else 'the command'} did not finish within {self.timeout:.0f} s"
-            ) from None
+            raise self._timed_out(name) from None
         except OSError as exc:
             raise self._unavailable(f"the exec stream broke: {_first_line(exc)}") from None
         finally:
+            # Close the connection itself, now: the SDK's response object still holds the
+            # socket, and a command given up at the deadline must see its client leave.
+            with contextlib.suppress(OSError):
+                raw.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(OSError):
                 stream.close()
+                raw.close()
         return ExecResult(self._exit_code(api, exec_id, deadline), stdout, stderr)
+
+    def _timed_out(self, name: str) -> CaError:
+        return self._unavailable(f"{name} did not finish within {self.timeout:g} s")
+
+    def _status(self, api: Any) -> str | None:
+        """The container's state (``running``, ``exited``...), or None if unknown."""
+        try:
+            state = api.inspect_container(self.container).get("State", {})
+        except Exception:  # only to word a message: any failure means "unknown"
+            return None
+        if state.get("Running"):
+            return "running"
+        return str(state.get("Status") or "not running")
 
     def _exit_code(self, api: Any, exec_id: str, deadline: float) -> int:
         import docker
@@ -203,6 +242,7 @@ class DockerImporter:
 
         while True:
             try:
+                api.timeout = max(0.1, deadline - time.monotonic())
                 info = api.exec_inspect(exec_id)
             except (docker.errors.DockerException, OSError, requests.RequestException) as exc:
                 raise self._unavailable(f"cannot read the exit code: {_first_line(exc)}") from None
@@ -220,13 +260,29 @@ class DockerImporter:
             CaError: TRUST_FAILED for a non-zero exit code; TRUST_UNAVAILABLE otherwise.
         """
         pem = cert.public_bytes(serialization.Encoding.PEM)
-        result = self.run([*self.command, "--import-certificates"], pem)
+        result = self.run(
+            [*self.command, "--import-certificates"], pem, label="CertStore --import-certificates"
+        )
         if result.exit_code != 0:
             detail = (result.stderr or result.stdout).decode("utf-8", "replace").strip()
             first = detail.splitlines()[0] if detail else "no output"
             raise CaError(
                 Code.TRUST_FAILED, reason=f"CertStore exited with {result.exit_code}: {first}"
             )
+
+
+def _left(deadline: float) -> float:
+    """Seconds left before ``deadline``; TimeoutError when none are."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("deadline passed")
+    return left
+
+
+def _explanation(exc: Any) -> str:
+    """The engine's own words from an APIError (its JSON ``message``), else its first line."""
+    explanation = getattr(exc, "explanation", None)
+    return str(explanation).strip() if explanation else _first_line(exc)
 
 
 def _first_line(exc: BaseException) -> str:
