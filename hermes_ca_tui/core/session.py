@@ -133,24 +133,57 @@ def open_database(url: str, label: str, *, create_schema: bool) -> Database:
     return postgres.postgres_database(label, url, schema)
 
 
+SCHEMA_TABLES = {
+    "hermes": ("ca_settings", "recipient_certificates"),
+    "djigzo": ("cm_certificates", "cm_certificates_email", "cm_ctl", "cm_ctl_cm_name_values"),
+}
+"""The tables ``db init`` creates in each database."""
+
+
 def init_schema(profile: Profile) -> list[str]:
-    """Create both databases' tables with our constraints (``db init``); idempotent.
+    """Create both databases' tables with our constraints (``db init``).
+
+    Only into a database that holds none of them: tables that exist (the appliance's,
+    or an earlier ``db init``'s) are left exactly as they are, so that running it on the
+    appliance by mistake changes nothing. Running it twice is harmless.
 
     Returns:
-        What was initialised, one line per database.
+        What was done, one line per database.
 
     Raises:
-        CaError: DATABASE_UNAVAILABLE when a server cannot be reached.
+        CaError: DATABASE_UNAVAILABLE when a server cannot be reached, or when a
+            database holds some of the tables but not all (nothing is created there).
     """
     done = []
     for label, url in (("hermes", profile.hermes_url), ("djigzo", profile.djigzo_url)):
+        tables = SCHEMA_TABLES[label]
+        probe = open_database(url, label, create_schema=False)
+        try:
+            with probe.transaction(write=False) as tx:
+                present = [name for name in tables if probe.dialect.table_exists(tx, name)]
+        finally:
+            probe.close()
+        dialect = probe.dialect.name
+        if len(present) == len(tables):
+            done.append(f"{label}: tables already there, left unchanged ({dialect})")
+            continue
+        if present:
+            missing = [name for name in tables if name not in present]
+            raise CaError(
+                Code.DATABASE_UNAVAILABLE,
+                database=label,
+                reason=(
+                    f"it holds {', '.join(present)} but not {', '.join(missing)}; "
+                    "db init only sets up a database without any of them"
+                ),
+            )
         database = open_database(url, label, create_schema=True)
         try:
             with database.transaction(write=False) as tx:
                 tx.scalar("SELECT 1")
         finally:
             database.close()
-        done.append(f"{label}: tables ready ({database.dialect.name})")
+        done.append(f"{label}: tables created ({dialect})")
     return done
 
 

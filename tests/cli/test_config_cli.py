@@ -377,9 +377,12 @@ def test_db_init_creates_the_tables_with_their_constraints_on_postgresql_twice_o
     assert (first.code, second.code, after.code) == (0, 0, 0)
     assert first.json == {
         "ok": True,
-        "databases": ["hermes: tables ready (postgresql)", "djigzo: tables ready (postgresql)"],
+        "databases": [
+            "hermes: tables created (postgresql)",
+            "djigzo: tables created (postgresql)",
+        ],
     }
-    assert "hermes: tables ready (postgresql)" in second.out
+    assert "hermes: tables already there, left unchanged (postgresql)" in second.out
     assert raw.tables(hermes) == ["ca_settings", "recipient_certificates"]
     assert raw.tables(djigzo) == [
         "cm_certificates",
@@ -402,11 +405,18 @@ def test_db_init_creates_the_tables_on_sqlite_twice_over(tmp_path: Path) -> None
     data_dir = app("--data-dir", str(tmp_path / "data"), "db", "init", "--json")
 
     assert (first.code, second.code, data_dir.code) == (0, 0, 0)
-    assert first.json == second.json == data_dir.json
     assert first.json == {
         "ok": True,
-        "databases": ["hermes: tables ready (sqlite)", "djigzo: tables ready (sqlite)"],
+        "databases": ["hermes: tables created (sqlite)", "djigzo: tables created (sqlite)"],
     }
+    assert second.json == {
+        "ok": True,
+        "databases": [
+            "hermes: tables already there, left unchanged (sqlite)",
+            "djigzo: tables already there, left unchanged (sqlite)",
+        ],
+    }
+    assert data_dir.json == first.json
     hermes = f"sqlite:///{tmp_path / 'db' / 'hermes.sqlite3'}"
     assert raw.tables(hermes) == ["ca_settings", "recipient_certificates"]
     assert raw.unique_indexes(hermes, "ca_settings") == [

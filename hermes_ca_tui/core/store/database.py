@@ -71,8 +71,11 @@ class Dialect(Protocol):
     def is_unavailable(self, exc: BaseException) -> bool:
         """Whether the exception means the database cannot be reached or used."""
 
-    def is_integrity_error(self, exc: BaseException) -> bool:
-        """Whether the exception is a constraint violation."""
+    def is_driver_error(self, exc: BaseException) -> bool:
+        """Whether the exception comes from the database driver (any of its errors)."""
+
+    def table_exists(self, tx: Tx, table: str) -> bool:
+        """Whether the database holds a table of this name."""
 
     def one_of(self, column: str, values: Sequence[Any]) -> tuple[str, Any]:
         """A condition "``column`` is one of ``values``" that takes ONE parameter.
@@ -171,9 +174,11 @@ class Database:
                         self.dialect.rollback(cursor)
                     raise
                 self.dialect.commit(cursor)
-            except CaError:
-                raise
             except Exception as exc:
+                # Only the driver's errors are this database's to word; anything else
+                # raised inside the block (a file error, a CaError) is the caller's.
+                if not self.dialect.is_driver_error(exc):
+                    raise
                 if self.dialect.is_unavailable(exc):
                     self._drop()
                 raise self._translate(exc) from exc

@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 
 from hermes_ca_tui.core.errors import CaError, Code
-from hermes_ca_tui.core.store.database import Connection, Cursor, Database
+from hermes_ca_tui.core.store.database import Connection, Cursor, Database, Tx
 
 CONNECT_TIMEOUT_S = 10
 """Seconds to wait for the server to answer a new connection."""
@@ -171,9 +171,13 @@ class PostgresDialect:
         """Connection failures, timeouts, a server going away."""
         return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
 
-    def is_integrity_error(self, exc: BaseException) -> bool:
-        """Constraint violations."""
-        return isinstance(exc, psycopg.IntegrityError)
+    def is_driver_error(self, exc: BaseException) -> bool:
+        """Psycopg's errors."""
+        return isinstance(exc, psycopg.Error)
+
+    def table_exists(self, tx: Tx, table: str) -> bool:
+        """Looked up on the search path, as the repositories' statements name tables."""
+        return bool(tx.scalar("SELECT to_regclass(?) IS NOT NULL", (table,)))
 
     def one_of(self, column: str, values: Sequence[Any]) -> tuple[str, Any]:
         """``column = ANY(?)`` with one array parameter, whatever the number of values."""

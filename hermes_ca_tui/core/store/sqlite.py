@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from hermes_ca_tui.core.store.database import Connection, Cursor, Database
+from hermes_ca_tui.core.store.database import Connection, Cursor, Database, Tx
 
 BUSY_TIMEOUT_S = 30.0
 """How long a writer waits for another process's transaction before giving up."""
@@ -141,9 +141,17 @@ class SqliteDialect:
             exc, sqlite3.IntegrityError
         )
 
-    def is_integrity_error(self, exc: BaseException) -> bool:
-        """Constraint violations."""
-        return isinstance(exc, sqlite3.IntegrityError)
+    def is_driver_error(self, exc: BaseException) -> bool:
+        """The sqlite3 module's errors."""
+        return isinstance(exc, sqlite3.Error)
+
+    def table_exists(self, tx: Tx, table: str) -> bool:
+        """A table of that name in the main database."""
+        return bool(
+            tx.scalar(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+            )
+        )
 
     def one_of(self, column: str, values: Sequence[Any]) -> tuple[str, Any]:
         """``column IN`` the elements of one JSON array parameter (SQLite's ``json_each``).

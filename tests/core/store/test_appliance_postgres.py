@@ -34,7 +34,7 @@ from hermes_ca_tui.core.context import OPERATION_LOCK_KEY, Paths
 from hermes_ca_tui.core.errors import CaError, Code
 from hermes_ca_tui.core.findings import FindingCode
 from hermes_ca_tui.core.service import CaService
-from hermes_ca_tui.core.session import Profile, open_service
+from hermes_ca_tui.core.session import Profile, init_schema, open_service
 from hermes_ca_tui.core.store import postgres
 from hermes_ca_tui.core.views import CaDetails
 from tests.config_support import profile_config, run_app
@@ -142,6 +142,39 @@ def test_the_tool_never_adds_an_index_or_table_to_the_appliance_schema(
         service.close()
 
     assert (raw.tables(appliance.hermes_url), raw.tables(appliance.djigzo_url)) == before
+    assert raw.unique_indexes(appliance.hermes_url, "ca_settings") == []
+
+
+def test_db_init_on_the_appliance_tables_leaves_them_exactly_as_they_are(
+    appliance: Profile,
+) -> None:
+    prepare(appliance, "Alpha Root")
+    before = (raw.dump(appliance.hermes_url), raw.dump(appliance.djigzo_url))
+
+    done = init_schema(appliance)
+
+    assert done == [
+        "hermes: tables already there, left unchanged (postgresql)",
+        "djigzo: tables already there, left unchanged (postgresql)",
+    ]
+    assert raw.unique_indexes(appliance.hermes_url, "ca_settings") == []
+    assert (raw.dump(appliance.hermes_url), raw.dump(appliance.djigzo_url)) == before
+
+
+def test_db_init_refuses_a_database_holding_part_of_the_tables_and_creates_nothing(
+    appliance: Profile,
+) -> None:
+    raw.execute(appliance.hermes_url, "DROP TABLE recipient_certificates")
+
+    with pytest.raises(CaError) as info:
+        init_schema(appliance)
+
+    assert info.value.code is Code.DATABASE_UNAVAILABLE
+    assert info.value.params["reason"] == (
+        "it holds ca_settings but not recipient_certificates; "
+        "db init only sets up a database without any of them"
+    )
+    assert raw.tables(appliance.hermes_url) == ["ca_settings"]
     assert raw.unique_indexes(appliance.hermes_url, "ca_settings") == []
 
 

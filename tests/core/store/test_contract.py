@@ -268,11 +268,26 @@ def test_directories_are_lower_cased_and_count_issued_counts_only_that_ca(repos:
     assert names == ["x.pem"] * 3
 
 
-def test_a_rolled_back_transaction_leaves_no_row(repos: Repos) -> None:
-    with pytest.raises(CaError), repos.hdb.transaction() as tx:
+def test_an_error_in_the_block_rolls_back_and_reaches_the_caller_unchanged(
+    repos: Repos,
+) -> None:
+    with pytest.raises(RuntimeError, match=r"^abort$"), repos.hdb.transaction() as tx:
         repos.hermes.insert_ca(tx, new_row("Ghost"))
         raise RuntimeError("abort")
 
+    assert raw.query(repos.profile.hermes_url, "SELECT id FROM ca_settings") == []
+
+
+def test_a_driver_error_rolls_back_and_becomes_an_error_naming_the_database(
+    repos: Repos,
+) -> None:
+    with pytest.raises(CaError) as info, repos.hdb.transaction() as tx:
+        repos.hermes.insert_ca(tx, new_row("Ghost"))
+        tx.execute("INSERT INTO ca_settings (ca_commonname, ca_directory) VALUES (NULL, 'x')")
+
+    assert info.value.code is Code.INTERNAL
+    assert info.value.params["reason"].startswith("hermes database: ")
+    assert "ca_commonname" in info.value.params["reason"]
     assert raw.query(repos.profile.hermes_url, "SELECT id FROM ca_settings") == []
 
 
