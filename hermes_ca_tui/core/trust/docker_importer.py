@@ -13,7 +13,9 @@ closed) with TRUST_UNAVAILABLE.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
+import stat
 import struct
 import time
 from collections.abc import Sequence
@@ -122,10 +124,34 @@ class DockerImporter:
             hint=_HINT.format(socket=socket_path, container=self.container),
         )
 
+    def _socket_problem(self) -> str | None:
+        """Why the engine's unix socket cannot be used, in words, or None.
+
+        Asked before the SDK is, whose own message for these cases is a nest of
+        connection errors.
+        """
+        if not self.url.startswith("unix://"):
+            return None
+        path = self.url.removeprefix("unix://")
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            return f"the Docker socket {path} does not exist"
+        except OSError as exc:
+            return f"the Docker socket {path} cannot be examined: {exc.strerror}"
+        if not stat.S_ISSOCK(mode):
+            return f"{path} is not a socket"
+        if not os.access(path, os.R_OK | os.W_OK):
+            return f"no permission to use the Docker socket {path}"
+        return None
+
     def _client(self) -> Any:
         if self._api is None:
             import docker  # the SDK loads only when docker mode is used
 
+            problem = self._socket_problem()
+            if problem is not None:
+                raise self._unavailable(problem)
             try:
                 # "auto" asks the engine for its API version: the first I/O happens here.
                 self._api = docker.APIClient(
@@ -133,7 +159,7 @@ class DockerImporter:
                 )
             except docker.errors.DockerException as exc:
                 raise self._unavailable(
-                    f"cannot reach the Docker engine at {self.url}: {_first_line(exc)}"
+                    f"cannot reach the Docker engine at {self.url}: {_connection_words(exc)}"
                 ) from None
         return self._api
 
@@ -151,7 +177,7 @@ class DockerImporter:
             raise self._unavailable(f"there is no container named {self.container}") from None
         except (docker.errors.DockerException, OSError, requests.RequestException) as exc:
             raise self._unavailable(
-                f"the Docker engine at {self.url} does not answer: {_first_line(exc)}"
+                f"the Docker engine at {self.url} does not answer: {_connection_words(exc)}"
             ) from None
         if not state.get("Running", False):
             status = state.get("Status", "not running")
@@ -199,7 +225,7 @@ class DockerImporter:
             raise self._unavailable(f"the engine refused the command: {_first_line(exc)}") from None
         except (docker.errors.DockerException, OSError, requests.RequestException) as exc:
             raise self._unavailable(
-                f"the Docker engine at {self.url} does not answer: {_first_line(exc)}"
+                f"the Docker engine at {self.url} does not answer: {_connection_words(exc)}"
             ) from None
         # exec_start returns a SocketIO: the raw socket is needed to shut the write half
         # (docker-py issue 2255).
@@ -220,6 +246,7 @@ class DockerImporter:
                 raw.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(OSError):
                 stream.close()
+            with contextlib.suppress(OSError):
                 raw.close()
         return ExecResult(self._exit_code(api, exec_id, deadline), stdout, stderr)
 
@@ -283,6 +310,25 @@ def _explanation(exc: Any) -> str:
     """The engine's own words from an APIError (its JSON ``message``), else its first line."""
     explanation = getattr(exc, "explanation", None)
     return str(explanation).strip() if explanation else _first_line(exc)
+
+
+def _connection_words(exc: BaseException) -> str:
+    """The system's words for a failed connection (``Connection refused``), else the first line.
+
+    The SDK wraps the socket's error in requests' and urllib3's (as cause, context or
+    argument); the innermost ``OSError`` with a message says what happened.
+    """
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        current = pending.pop(0)
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror
+        pending += [current.__cause__, current.__context__, *current.args]
+    return _first_line(exc)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -140,10 +140,33 @@ def test_a_missing_socket_is_trust_unavailable_naming_the_socket(tmp_path: Path)
     imp = DockerImporter(f"unix://{path}", CONTAINER, timeout=5)
     for call, args in ((imp.check, ()), (imp.import_certificate, (build_cert("X", rsa_key()),))):
         error = expect_error(Code.TRUST_UNAVAILABLE, call, *args)
-        assert str(path) in error.params["reason"]
+        assert error.params["reason"] == f"the Docker socket {path} does not exist"
         assert f"ls -l {path}" in error.params["hint"]
         text = describe(error).text
-        assert text.startswith("CipherMail cannot be reached: cannot reach the Docker engine at")
+        assert text.startswith(f"CipherMail cannot be reached: the Docker socket {path} does")
+
+
+def test_a_file_that_is_no_socket_and_a_socket_nobody_listens_on_are_named(
+    tmp_path: Path,
+) -> None:
+    plain = tmp_path / "plain.sock"
+    plain.write_text("")
+    dead = tmp_path / "dead.sock"
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(dead))
+    listener.close()  # the socket file stays; nothing listens on it
+
+    not_socket = expect_error(
+        Code.TRUST_UNAVAILABLE, DockerImporter(f"unix://{plain}", CONTAINER, timeout=5).check
+    )
+    refused = expect_error(
+        Code.TRUST_UNAVAILABLE, DockerImporter(f"unix://{dead}", CONTAINER, timeout=5).check
+    )
+
+    assert not_socket.params["reason"] == f"{plain} is not a socket"
+    assert refused.params["reason"] == (
+        f"cannot reach the Docker engine at unix://{dead}: Connection refused"
+    )
 
 
 def test_a_missing_container_is_trust_unavailable_naming_the_container(

@@ -90,7 +90,7 @@ def break_engine(
         return (
             replace(profile, docker_url=f"unix://{missing}"),
             Code.TRUST_UNAVAILABLE,
-            [f"cannot reach the Docker engine at unix://{missing}", f"ls -l {missing}"],
+            [f"the Docker socket {missing} does not exist", f"ls -l {missing}"],
         )
     if kind == "no_container":
         engine.remove_container(CONTAINER)
@@ -340,10 +340,10 @@ def test_config_check_reports_the_engine_and_the_container(
     write_config(replace(docker_profile, docker_url=f"unix://{missing}"), config)
     code, store = ciphermail()
     assert code == 4
-    assert f"cannot reach the Docker engine at unix://{missing}" in str(store["detail"])
+    assert f"the Docker socket {missing} does not exist" in str(store["detail"])
     assert f"ls -l {missing}" in str(store["detail"])
 
     text = run_cli_config(config, "config", "check")
     assert text.returncode == 4
-    assert f"ciphermail: FAILED (cannot reach the Docker engine at unix://{missing}" in text.stdout
+    assert f"ciphermail: FAILED (the Docker socket {missing} does not exist" in text.stdout
     assert "Traceback" not in text.stdout + text.stderr
