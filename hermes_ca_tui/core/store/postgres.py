@@ -184,17 +184,37 @@ class PostgresDialect:
         return f"{column} = ANY(?)", list(values)
 
 
+KEEPALIVE = {
+    "keepalives": "1",
+    "keepalives_idle": "10",
+    "keepalives_interval": "5",
+    "keepalives_count": "3",
+}
+"""TCP keepalives: a server host that vanished mid-statement is noticed in about 25 s."""
+
+
+def connection_string(dsn: str) -> str:
+    """The DSN with our timeouts added where it does not set its own.
+
+    ``connect_timeout`` bounds connecting, ``statement_timeout`` (server side) every
+    statement, keepalives a dead peer on TCP (ignored on a unix socket). What the DSN
+    already says wins; its own ``options`` are kept.
+    """
+    info = psycopg.conninfo.conninfo_to_dict(dsn)
+    extra: dict[str, Any] = {"connect_timeout": str(CONNECT_TIMEOUT_S), **KEEPALIVE}
+    extra = {key: value for key, value in extra.items() if key not in info}
+    options = str(info.get("options") or "")
+    if "statement_timeout" not in options:
+        extra["options"] = f"{options} -c statement_timeout={STATEMENT_TIMEOUT_MS}".strip()
+    return psycopg.conninfo.make_conninfo(dsn, **extra)
+
+
 def connect_postgres(dsn: str, schema: str | None) -> psycopg.Connection[Any]:
     """Open an autocommit connection with timeouts (and, with ``schema``, create tables).
 
     Transactions are explicit (``BEGIN``/``COMMIT`` from the dialect).
     """
-    connection = psycopg.connect(
-        dsn,
-        autocommit=True,
-        connect_timeout=CONNECT_TIMEOUT_S,
-        options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
-    )
+    connection = psycopg.connect(connection_string(dsn), autocommit=True)
     if schema:
         with connection.transaction():
             for statement in (s.strip() for s in schema.split(";")):

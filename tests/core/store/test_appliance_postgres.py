@@ -600,3 +600,23 @@ def test_the_cli_exits_4_with_lock_timeout_and_changes_nothing_while_the_lock_is
     after = run_app("--config", str(config), "set-default", "Alpha Root", "--json")
     assert after.returncode == 0, after.stdout + after.stderr
     assert json.loads(after.stdout)["default"] is True
+
+
+def test_every_connection_gets_a_statement_timeout_and_keeps_the_dsn_s_own_settings(
+    pg_server: str,
+) -> None:
+    def shown(dsn: str) -> tuple[str, str]:
+        database = postgres.postgres_database("hermes", dsn, None)
+        try:
+            with database.transaction(write=False) as tx:
+                return str(tx.scalar("SHOW statement_timeout")), str(tx.scalar("SHOW search_path"))
+        finally:
+            database.close()
+
+    own_path = psycopg.conninfo.make_conninfo(pg_server, options="-c search_path=hermes_test")
+    own_timeout = psycopg.conninfo.make_conninfo(pg_server, options="-c statement_timeout=5s")
+
+    assert shown(pg_server)[0] == "30s"
+    assert shown(own_path) == ("30s", "hermes_test")
+    assert shown(own_timeout)[0] == "5s"
+    assert "keepalives_idle=10" in postgres.connection_string(pg_server)
