@@ -258,9 +258,13 @@ def test_doctor_finds_trust_drift_and_repairs_it_through_the_engine(
     alpha = docker_service.create(create_request("Alpha Root"))
     beta = docker_service.create(create_request("Beta Root"))
     gone = docker_service.create(create_request("Gone Root"))
+    delta = docker_service.create(create_request("Delta Root"))
+    epsilon = docker_service.create(create_request("Epsilon Root"))
     stores = read_stores(docker_profile)
     alpha_tp = stores.tree_thumbprint(alpha.summary.directory)
     beta_tp = stores.tree_thumbprint(beta.summary.directory)
+    delta_tp = stores.tree_thumbprint(delta.summary.directory)
+    epsilon_tp = stores.tree_thumbprint(epsilon.summary.directory)
     gone_pem = stores.trees[gone.summary.directory]
     docker_service.delete("Gone Root")
     runs = len(certstore.runs)
@@ -281,6 +285,19 @@ def test_doctor_finds_trust_drift_and_repairs_it_through_the_engine(
         "AND cm_ctl = (SELECT cm_id FROM cm_ctl WHERE cm_thumbprint = %s)",
         (beta_tp,),
     )
+    # Delta: its CTL entry is gone. Epsilon: moved back to CipherMail's default store.
+    execute(
+        djigzo,
+        "DELETE FROM cm_ctl_cm_name_values WHERE cm_ctl IN "
+        "(SELECT cm_id FROM cm_ctl WHERE cm_thumbprint = %s)",
+        (delta_tp,),
+    )
+    execute(djigzo, "DELETE FROM cm_ctl WHERE cm_thumbprint = %s", (delta_tp,))
+    execute(
+        djigzo,
+        "UPDATE cm_certificates SET cm_store_name = 'certificates' WHERE cm_thumbprint = %s",
+        (epsilon_tp,),
+    )
     from cryptography import x509
 
     docker_service.ctx.bridge.register(x509.load_pem_x509_certificate(gone_pem))
@@ -291,6 +308,8 @@ def test_doctor_finds_trust_drift_and_repairs_it_through_the_engine(
     found = {(f.ca, f.code) for f in report.findings}
     assert ("Alpha Root", FindingCode.NOT_TRUSTED) in found
     assert ("Beta Root", FindingCode.NOT_WHITELISTED) in found
+    assert ("Delta Root", FindingCode.CTL_MISSING) in found
+    assert ("Epsilon Root", FindingCode.NOT_IN_ROOTS) in found
     assert any(f.code is FindingCode.TRUST_ORPHANED for f in report.findings)
     assert all(f.repairable for f in report.findings), report.findings
 
@@ -300,7 +319,7 @@ def test_doctor_finds_trust_drift_and_repairs_it_through_the_engine(
     stores = read_stores(docker_profile)
     assert_one_truth(stores)
     assert stores.absent(thumbprint_of(gone_pem))
-    # Only Alpha needed CertStore again; Beta's entry and the orphan are plain SQL.
+    # Only Alpha needed CertStore again; the other repairs are plain SQL.
     assert [r.stdin for r in certstore.runs[runs_after_drift:]] == [
         stores.trees[alpha.summary.directory]
     ]
