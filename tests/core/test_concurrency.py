@@ -12,24 +12,33 @@ must resolve them before changing anything.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import signal
 import sqlite3
-import traceback
 from collections import Counter
-from collections.abc import Callable
 from contextlib import closing
+from dataclasses import dataclass
 from multiprocessing.synchronize import Barrier, Event
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from hermes_ca_tui.core import faults
-from hermes_ca_tui.core.errors import CaError
 from hermes_ca_tui.core.service import CaService
 from hermes_ca_tui.core.session import embedded_profile, open_service
-from hermes_ca_tui.core.views import CaDetails
+from tests.core.racing import (
+    LINE_UP_S,
+    Result,
+    Role,
+    Rounds,
+    create,
+    creator,
+    deleter,
+    record_samples,
+    run_worker,
+    run_writers,
+    setter,
+    twin,
+)
 from tests.core.stores import (
     CERT,
     KEY,
@@ -44,104 +53,29 @@ from tests.support import create_request, run_cli
 
 pytestmark = pytest.mark.slow
 
-SPAWN = multiprocessing.get_context("spawn")
-LINE_UP_S = 120.0
-"""How long a process waits at the barrier for the others (a hang guard, never a delay)."""
-JOIN_S = 300.0
 LOCK_TIMEOUT_S = 120.0
 
-CREATES_PER_CREATOR = 5
-ROUNDS_PER_DELETER = 5
-SETS_PER_SETTER = 12
-TWIN_ROUNDS = 3
+ROUNDS = Rounds(creates_per_creator=5, rounds_per_deleter=5, sets_per_setter=12, twin_rounds=3)
 FRESH_ROUNDS = 3
-
-Result = dict[str, Any]
 
 
 # --- the processes ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class EmbeddedSource:
+    """One embedded data folder shared by every process (see :class:`tests.core.racing.Source`)."""
+
+    data_dir: str
+    rounds: Rounds = ROUNDS
+
+    def open(self, host: str) -> CaService:
+        """Every process opens the same folder: its file lock is the one they share."""
+        return _service(self.data_dir)
+
+
 def _service(data_dir: str) -> CaService:
     return open_service(embedded_profile(Path(data_dir)), lock_timeout=LOCK_TIMEOUT_S)
-
-
-def _created(name: str, details: CaDetails) -> Result:
-    s = details.summary
-    return {"op": "create", "name": name, "ok": True, "id": s.id, "default": s.default}
-
-
-def _attempt(results: list[Result], op: str, ref: object, action: Callable[[], Result]) -> Result:
-    """Run one operation and record what it reported: success, or a refusal code."""
-    try:
-        result = action()
-    except CaError as exc:
-        result = {"op": op, "ref": str(ref), "ok": False, "code": exc.code.name}
-    results.append(result)
-    return result
-
-
-def _create(
-    results: list[Result], service: CaService, name: str, *, make_default: bool = False
-) -> Result:
-    request = create_request(name, make_default=make_default)
-    return _attempt(results, "create", name, lambda: _created(name, service.create(request)))
-
-
-def _run_worker(out: str, body: Callable[[list[Result]], None]) -> None:
-    results: list[Result] = []
-    crash = None
-    try:
-        body(results)
-    except BaseException:
-        crash = traceback.format_exc()
-    Path(out).write_text(json.dumps({"results": results, "crash": crash}))
-
-
-def creator(data_dir: str, index: int, barrier: Barrier, out: str) -> None:
-    """Create distinct CAs, every other one asking to become the default."""
-
-    def body(results: list[Result]) -> None:
-        service = _service(data_dir)
-        barrier.wait(LINE_UP_S)
-        for k in range(CREATES_PER_CREATOR):
-            _create(results, service, f"Creator{index} Ca{k}", make_default=k % 2 == 1)
-        service.close()
-
-    _run_worker(out, body)
-
-
-def deleter(data_dir: str, index: int, barrier: Barrier, out: str) -> None:
-    """Create a CA as the default, then delete it (the default moves) or another's CA."""
-
-    def body(results: list[Result]) -> None:
-        service = _service(data_dir)
-        barrier.wait(LINE_UP_S)
-        for k in range(ROUNDS_PER_DELETER):
-            made = _create(results, service, f"Deleter{index} Ca{k}", make_default=True)
-            target: int | None = made.get("id")
-            if k % 2 == 1:
-                others = [c for c in service.list_cas() if c.name.startswith("Creator")]
-                if others:
-                    target = others[0].id
-            if target is None:
-                continue
-
-            def delete(ca_id: int = target) -> Result:
-                done = service.delete(ca_id)
-                return {
-                    "op": "delete",
-                    "ok": True,
-                    "id": done.ca_id,
-                    "name": done.name,
-                    "archive": done.archive,
-                    "new_default": done.new_default_id,
-                }
-
-            _attempt(results, "delete", target, delete)
-        service.close()
-
-    _run_worker(out, body)
 
 
 CRASHES: list[tuple[str, list[str], str]] = [
@@ -154,135 +88,49 @@ CRASHES: list[tuple[str, list[str], str]] = [
 CREATE_FIELDS = ["--org", "Acme", "--unit", "IT", "--state", "Utah", "--country", "US"]
 
 
-def crasher(data_dir: str, index: int, barrier: Barrier, out: str) -> None:
+def crasher(source: EmbeddedSource, index: int, barrier: Barrier, out: str) -> None:
     """Run CLI operations that SIGKILL themselves midway, holding the lock, among the others."""
 
     def body(results: list[Result]) -> None:
         barrier.wait(LINE_UP_S)
         for step, args, _ in CRASHES:
             extra = [*CREATE_FIELDS, "--key-size", "2048"] if args[0] == "create" else []
-            done = run_cli(Path(data_dir), *args, *extra, "--json", env={faults.ENV: step})
+            done = run_cli(Path(source.data_dir), *args, *extra, "--json", env={faults.ENV: step})
             results.append({"op": "crash", "step": step, "ok": None, "rc": done.returncode})
 
-    _run_worker(out, body)
+    run_worker(out, body)
 
 
-def setter(data_dir: str, index: int, barrier: Barrier, out: str) -> None:
-    """Move the default around among whatever CAs exist right now."""
-
-    def body(results: list[Result]) -> None:
-        service = _service(data_dir)
-        barrier.wait(LINE_UP_S)
-        for k in range(SETS_PER_SETTER):
-            cas = service.list_cas()
-            target = cas[(k * 3 + index) % len(cas)].id
-
-            def set_default(ca_id: int = target) -> Result:
-                s = service.set_default(ca_id).summary
-                return {"op": "set-default", "ok": True, "id": s.id, "default": s.default}
-
-            _attempt(results, "set-default", target, set_default)
-        service.close()
-
-    _run_worker(out, body)
-
-
-def twin(data_dir: str, index: int, barrier: Barrier, out: str) -> None:
-    """Each round, create the same name as the other twin (in another case), at once."""
-
-    def body(results: list[Result]) -> None:
-        service = _service(data_dir)
-        for r in range(TWIN_ROUNDS):
-            name = f"Twin Root {r}" if index == 0 else f"TWIN root {r}"
-            barrier.wait(LINE_UP_S)
-            _create(results, service, name)
-        service.close()
-
-    _run_worker(out, body)
-
-
-def starter(data_dir: str, index: int, barrier: Barrier, out: str) -> None:
+def starter(source: EmbeddedSource, index: int, barrier: Barrier, out: str) -> None:
     """Open a data folder nobody has used yet, all at once, and create one CA (per round)."""
 
     def body(results: list[Result]) -> None:
         for r in range(FRESH_ROUNDS):
             barrier.wait(LINE_UP_S)
-            service = _service(str(Path(data_dir) / f"round{r}"))
-            result = _create(results, service, f"Starter Ca{index}")
+            service = _service(str(Path(source.data_dir) / f"round{r}"))
+            result = create(results, service, f"Starter Ca{index}")
             result["round"] = r
             service.close()
 
-    _run_worker(out, body)
+    run_worker(out, body)
 
 
 def reader(db_path: str, barrier: Barrier, stop: Event, out: str) -> None:
     """Sample (defaults, rows) in one read transaction until told to stop."""
-    reads = 0
-    with_rows = 0
-    anomalies: list[tuple[int, int]] = []
     with closing(sqlite3.connect(db_path, isolation_level=None, timeout=30)) as db:
-        barrier.wait(LINE_UP_S)
-        while not stop.is_set():
+
+        def sample() -> tuple[int, int]:
             db.execute("BEGIN")
             defaults = db.execute("SELECT COUNT(*) FROM ca_settings WHERE default2 = 1").fetchone()
             rows = db.execute("SELECT COUNT(*) FROM ca_settings").fetchone()
             db.execute("COMMIT")
-            reads += 1
-            if rows[0] > 0:
-                with_rows += 1
-                if defaults[0] != 1:
-                    anomalies.append((rows[0], defaults[0]))
-    Path(out).write_text(
-        json.dumps({"reads": reads, "with_rows": with_rows, "anomalies": anomalies})
-    )
+            return int(defaults[0]), int(rows[0])
+
+        barrier.wait(LINE_UP_S)
+        record_samples(out, sample, stop)
 
 
 # --- running them -----------------------------------------------------------------------
-
-
-def run_writers(
-    data_dir: Path,
-    tmp_path: Path,
-    roles: list[tuple[Callable[..., None], int]],
-    *,
-    with_reader: bool = False,
-) -> tuple[list[Result], dict[str, Any] | None]:
-    """Start every writer (and the reader), wait for the writers, stop the reader."""
-    parties = len(roles) + (1 if with_reader else 0)
-    barrier = SPAWN.Barrier(parties)
-    stop = SPAWN.Event()
-    outs: list[Path] = []
-    writers = []
-    for n, (role, index) in enumerate(roles):
-        out = tmp_path / f"writer-{n}.json"
-        outs.append(out)
-        writers.append(
-            SPAWN.Process(target=role, args=(str(data_dir), index, barrier, str(out)), daemon=True)
-        )
-    reader_out = tmp_path / "reader.json"
-    watcher = None
-    if with_reader:
-        watcher = SPAWN.Process(
-            target=reader,
-            args=(str(data_dir / "hermes.sqlite3"), barrier, stop, str(reader_out)),
-            daemon=True,
-        )
-        watcher.start()
-    for p in writers:
-        p.start()
-    for p in writers:
-        p.join(JOIN_S)
-    stop.set()
-    if watcher is not None:
-        watcher.join(JOIN_S)
-        assert watcher.exitcode == 0
-    assert [p.exitcode for p in writers] == [0] * len(writers)
-    results: list[Result] = []
-    for out in outs:
-        document = json.loads(out.read_text())
-        assert document["crash"] is None, document["crash"]
-        results.extend(document["results"])
-    return results, json.loads(reader_out.read_text()) if with_reader else None
 
 
 def prepare(data_dir: Path, *names: str) -> None:
@@ -336,9 +184,21 @@ def test_concurrent_set_default_create_and_delete_keep_exactly_one_default_and_t
 ) -> None:
     data_dir = tmp_path / "data"
     prepare(data_dir, "Base Ca0", "Base Ca1")
-    roles = [(creator, 0), (creator, 1), (deleter, 0), (setter, 0), (setter, 1), (crasher, 0)]
+    roles: list[tuple[Role, int]] = [
+        (creator, 0),
+        (creator, 1),
+        (deleter, 0),
+        (setter, 0),
+        (setter, 1),
+        (crasher, 0),
+    ]
 
-    results, sampled = run_writers(data_dir, tmp_path, roles, with_reader=True)
+    results, sampled = run_writers(
+        EmbeddedSource(str(data_dir)),
+        tmp_path,
+        roles,
+        reader=(reader, str(data_dir / "hermes.sqlite3")),
+    )
 
     # Never zero or two defaults while rows existed, as a concurrent reader saw it.
     assert sampled is not None
@@ -352,7 +212,7 @@ def test_concurrent_set_default_create_and_delete_keep_exactly_one_default_and_t
     creates = [r for r in ok if r["op"] == "create"]
     deletes = [r for r in ok if r["op"] == "delete"]
     sets = [r for r in ok if r["op"] == "set-default"]
-    assert len(creates) == 2 * CREATES_PER_CREATOR + ROUNDS_PER_DELETER
+    assert len(creates) == 2 * ROUNDS.creates_per_creator + ROUNDS.rounds_per_deleter
     assert deletes and sets
     # A success reports its own effect: the CA it made the default is the default.
     assert all(r["default"] for r in sets)
@@ -397,9 +257,9 @@ def test_the_same_name_created_by_two_processes_at_once_gives_one_ca_and_one_ref
     data_dir = tmp_path / "data"
     prepare(data_dir, "Base Ca0")
 
-    results, _ = run_writers(data_dir, tmp_path, [(twin, 0), (twin, 1)])
+    results, _ = run_writers(EmbeddedSource(str(data_dir)), tmp_path, [(twin, 0), (twin, 1)])
 
-    for r in range(TWIN_ROUNDS):
+    for r in range(ROUNDS.twin_rounds):
         attempts = [
             x for x in results if str(x.get("name", x.get("ref", ""))).lower() == f"twin root {r}"
         ]
@@ -409,15 +269,17 @@ def test_the_same_name_created_by_two_processes_at_once_gives_one_ca_and_one_ref
         ]
     state = restart_and_check(data_dir)
     twins = [n for n in state.row_names if n.lower().startswith("twin root")]
-    assert sorted(n.lower() for n in twins) == [f"twin root {r}" for r in range(TWIN_ROUNDS)]
-    assert len(state.trees) == 1 + TWIN_ROUNDS  # the refused ones left no folder
+    assert sorted(n.lower() for n in twins) == [f"twin root {r}" for r in range(ROUNDS.twin_rounds)]
+    assert len(state.trees) == 1 + ROUNDS.twin_rounds  # the refused ones left no folder
 
 
 def test_first_start_by_several_processes_at_once_works_for_all_and_yields_one_default(
     tmp_path: Path,
 ) -> None:
     starters = 4
-    results, _ = run_writers(tmp_path / "fresh", tmp_path, [(starter, i) for i in range(starters)])
+    results, _ = run_writers(
+        EmbeddedSource(str(tmp_path / "fresh")), tmp_path, [(starter, i) for i in range(starters)]
+    )
 
     # Nobody is turned away while another process sets the new databases up.
     assert [r["ok"] for r in results] == [True] * starters * FRESH_ROUNDS, results

@@ -16,9 +16,7 @@ the shared database keeps the writers apart.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import time
-import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,6 +36,16 @@ from hermes_ca_tui.core.session import Profile, init_schema, open_service
 from hermes_ca_tui.core.store import postgres
 from hermes_ca_tui.core.views import CaDetails
 from tests.config_support import profile_config, run_app
+from tests.core.racing import (
+    LINE_UP_S,
+    Rounds,
+    creator,
+    deleter,
+    record_samples,
+    run_writers,
+    setter,
+    twin,
+)
 from tests.core.store import raw
 from tests.core.stores import CERT, KEY, StoreState, assert_audit_chain, assert_consistent
 from tests.core.stores import thumbprint_of as tp_of_pem
@@ -45,18 +53,9 @@ from tests.support import create_request
 
 pytestmark = pytest.mark.postgres
 
-SPAWN = multiprocessing.get_context("spawn")
-LINE_UP_S = 120.0
-"""How long a process waits at the barrier for the others (a hang guard, never a delay)."""
-JOIN_S = 300.0
 LOCK_WAIT_S = 120.0
 
-CREATES_PER_CREATOR = 4
-ROUNDS_PER_DELETER = 4
-SETS_PER_SETTER = 10
-TWIN_ROUNDS = 3
-
-Result = dict[str, Any]
+ROUNDS = Rounds(creates_per_creator=4, rounds_per_deleter=4, sets_per_setter=10, twin_rounds=3)
 
 
 # --- the appliance's tables -------------------------------------------------------------
@@ -216,187 +215,36 @@ class HostPaths(Paths):
         return self.state_dir / f"lock.{self.host}"
 
 
-def _service(profile: Profile, host: str) -> CaService:
-    service = open_service(profile, lock_timeout=LOCK_WAIT_S)
-    paths = service.ctx.paths
-    service.ctx.paths = HostPaths(paths.ca_root, paths.security_conf, paths.audit_log, host=host)
-    return service
+@dataclass(frozen=True)
+class ApplianceSource:
+    """Processes as separate hosts on one appliance's databases (:class:`racing.Source`)."""
 
+    profile: Profile
+    rounds: Rounds = ROUNDS
 
-def _attempt(results: list[Result], op: str, ref: object, action: Callable[[], Result]) -> Result:
-    """Run one operation and record what it reported: success, or a refusal code."""
-    try:
-        result = action()
-    except CaError as exc:
-        result = {"op": op, "ref": str(ref), "ok": False, "code": exc.code.name}
-    results.append(result)
-    return result
-
-
-def _create(
-    results: list[Result], service: CaService, name: str, *, make_default: bool = False
-) -> Result:
-    def action() -> Result:
-        s = service.create(create_request(name, make_default=make_default)).summary
-        return {"op": "create", "name": name, "ok": True, "id": s.id, "default": s.default}
-
-    return _attempt(results, "create", name, action)
-
-
-def _run_worker(out: str, body: Callable[[list[Result]], None]) -> None:
-    results: list[Result] = []
-    crash = None
-    try:
-        body(results)
-    except BaseException:
-        crash = traceback.format_exc()
-    Path(out).write_text(json.dumps({"results": results, "crash": crash}))
-
-
-def creator(profile: Profile, index: int, barrier: Barrier, out: str) -> None:
-    """Create distinct CAs, every other one asking to become the default."""
-
-    def body(results: list[Result]) -> None:
-        service = _service(profile, f"creator{index}")
-        barrier.wait(LINE_UP_S)
-        for k in range(CREATES_PER_CREATOR):
-            _create(results, service, f"Creator{index} Ca{k}", make_default=k % 2 == 1)
-        service.close()
-
-    _run_worker(out, body)
-
-
-def deleter(profile: Profile, index: int, barrier: Barrier, out: str) -> None:
-    """Create a CA as the default, then delete it (the default moves) or a creator's CA."""
-
-    def body(results: list[Result]) -> None:
-        service = _service(profile, f"deleter{index}")
-        barrier.wait(LINE_UP_S)
-        for k in range(ROUNDS_PER_DELETER):
-            made = _create(results, service, f"Deleter{index} Ca{k}", make_default=True)
-            target: int | None = made.get("id")
-            if k % 2 == 1:
-                others = [c for c in service.list_cas() if c.name.startswith("Creator")]
-                if others:
-                    target = others[0].id
-            if target is None:
-                continue
-
-            def delete(ca_id: int = target) -> Result:
-                done = service.delete(ca_id)
-                return {
-                    "op": "delete",
-                    "ok": True,
-                    "id": done.ca_id,
-                    "name": done.name,
-                    "archive": done.archive,
-                    "new_default": done.new_default_id,
-                }
-
-            _attempt(results, "delete", target, delete)
-        service.close()
-
-    _run_worker(out, body)
-
-
-def setter(profile: Profile, index: int, barrier: Barrier, out: str) -> None:
-    """Move the default around among whatever CAs exist right now."""
-
-    def body(results: list[Result]) -> None:
-        service = _service(profile, f"setter{index}")
-        barrier.wait(LINE_UP_S)
-        for k in range(SETS_PER_SETTER):
-            cas = service.list_cas()
-            target = cas[(k * 3 + index) % len(cas)].id
-
-            def set_default(ca_id: int = target) -> Result:
-                s = service.set_default(ca_id).summary
-                return {"op": "set-default", "ok": True, "id": s.id, "default": s.default}
-
-            _attempt(results, "set-default", target, set_default)
-        service.close()
-
-    _run_worker(out, body)
-
-
-def twin(profile: Profile, index: int, barrier: Barrier, out: str) -> None:
-    """Each round, create the same name as the other twin (in another case), at once."""
-
-    def body(results: list[Result]) -> None:
-        service = _service(profile, f"twin{index}")
-        for r in range(TWIN_ROUNDS):
-            name = f"Twin Root {r}" if index == 0 else f"TWIN root {r}"
-            barrier.wait(LINE_UP_S)
-            _create(results, service, name)
-        service.close()
-
-    _run_worker(out, body)
+    def open(self, host: str) -> CaService:
+        """Each process its own file lock: only PostgreSQL's advisory lock is shared."""
+        service = open_service(self.profile, lock_timeout=LOCK_WAIT_S)
+        paths = service.ctx.paths
+        service.ctx.paths = HostPaths(
+            paths.ca_root, paths.security_conf, paths.audit_log, host=host
+        )
+        return service
 
 
 def reader(dsn: str, barrier: Barrier, stop: Event, out: str) -> None:
     """Sample (defaults, rows) in one statement, one snapshot, until told to stop."""
-    reads = with_rows = 0
-    anomalies: list[tuple[int, int]] = []
     with psycopg.connect(dsn, autocommit=True) as conn:
-        barrier.wait(LINE_UP_S)
-        while not stop.is_set():
+
+        def sample() -> tuple[int, int]:
             row = conn.execute(
                 "SELECT COUNT(*) FILTER (WHERE default2 = 1), COUNT(*) FROM ca_settings"
             ).fetchone()
             assert row is not None
-            defaults, rows = int(row[0]), int(row[1])
-            reads += 1
-            if rows > 0:
-                with_rows += 1
-                if defaults != 1:
-                    anomalies.append((rows, defaults))
-    Path(out).write_text(
-        json.dumps({"reads": reads, "with_rows": with_rows, "anomalies": anomalies})
-    )
+            return int(row[0]), int(row[1])
 
-
-def run_writers(
-    profile: Profile,
-    tmp_path: Path,
-    roles: list[tuple[Callable[..., None], int]],
-    *,
-    with_reader: bool = False,
-) -> tuple[list[Result], dict[str, Any] | None]:
-    """Start every writer (and the reader), wait for the writers, stop the reader."""
-    barrier = SPAWN.Barrier(len(roles) + (1 if with_reader else 0))
-    stop = SPAWN.Event()
-    outs: list[Path] = []
-    writers = []
-    for n, (role, index) in enumerate(roles):
-        out = tmp_path / f"writer-{n}.json"
-        outs.append(out)
-        writers.append(
-            SPAWN.Process(target=role, args=(profile, index, barrier, str(out)), daemon=True)
-        )
-    reader_out = tmp_path / "reader.json"
-    watcher = None
-    if with_reader:
-        watcher = SPAWN.Process(
-            target=reader,
-            args=(profile.hermes_url, barrier, stop, str(reader_out)),
-            daemon=True,
-        )
-        watcher.start()
-    for p in writers:
-        p.start()
-    for p in writers:
-        p.join(JOIN_S)
-    stop.set()
-    if watcher is not None:
-        watcher.join(JOIN_S)
-        assert watcher.exitcode == 0
-    assert [p.exitcode for p in writers] == [0] * len(writers)
-    results: list[Result] = []
-    for out in outs:
-        document = json.loads(out.read_text())
-        assert document["crash"] is None, document["crash"]
-        results.extend(document["results"])
-    return results, json.loads(reader_out.read_text()) if with_reader else None
+        barrier.wait(LINE_UP_S)
+        record_samples(out, sample, stop)
 
 
 def check_afterwards(profile: Profile) -> StoreState:
@@ -440,7 +288,9 @@ def test_concurrent_set_default_create_and_delete_without_constraints_keep_one_d
     prepare(appliance, "Base Ca0", "Base Ca1")
     roles = [(creator, 0), (creator, 1), (deleter, 0), (setter, 0), (setter, 1)]
 
-    results, sampled = run_writers(appliance, tmp_path, roles, with_reader=True)
+    results, sampled = run_writers(
+        ApplianceSource(appliance), tmp_path, roles, reader=(reader, appliance.hermes_url)
+    )
 
     # Never zero or two defaults while rows existed, in any snapshot the reader took.
     assert sampled is not None
@@ -454,7 +304,7 @@ def test_concurrent_set_default_create_and_delete_without_constraints_keep_one_d
     creates = [r for r in ok if r["op"] == "create"]
     deletes = [r for r in ok if r["op"] == "delete"]
     sets = [r for r in ok if r["op"] == "set-default"]
-    assert len(creates) == 2 * CREATES_PER_CREATOR + ROUNDS_PER_DELETER
+    assert len(creates) == 2 * ROUNDS.creates_per_creator + ROUNDS.rounds_per_deleter
     assert deletes and sets
     # A success reports its own effect, read back before the lock was let go.
     assert all(r["default"] for r in sets)
@@ -488,9 +338,9 @@ def test_the_same_name_created_by_two_processes_at_once_gives_one_ca_and_one_dup
 ) -> None:
     prepare(appliance, "Base Ca0")
 
-    results, _ = run_writers(appliance, tmp_path, [(twin, 0), (twin, 1)])
+    results, _ = run_writers(ApplianceSource(appliance), tmp_path, [(twin, 0), (twin, 1)])
 
-    for r in range(TWIN_ROUNDS):
+    for r in range(ROUNDS.twin_rounds):
         attempts = [
             x for x in results if str(x.get("name", x.get("ref", ""))).lower() == f"twin root {r}"
         ]
@@ -500,8 +350,8 @@ def test_the_same_name_created_by_two_processes_at_once_gives_one_ca_and_one_dup
         ]
     state = check_afterwards(appliance)
     twins = sorted(n.lower() for n in state.row_names if n.lower().startswith("twin root"))
-    assert twins == [f"twin root {r}" for r in range(TWIN_ROUNDS)]
-    assert len(state.trees) == 1 + TWIN_ROUNDS  # the refused ones left no folder
+    assert twins == [f"twin root {r}" for r in range(ROUNDS.twin_rounds)]
+    assert len(state.trees) == 1 + ROUNDS.twin_rounds  # the refused ones left no folder
 
 
 # --- LOCK_TIMEOUT -----------------------------------------------------------------------
