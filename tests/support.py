@@ -48,6 +48,28 @@ def create_request(name: str = "Test Root CA", **overrides: object) -> CreateReq
     return CreateRequest(**values)  # type: ignore[arg-type]
 
 
+def create_args(cn: str) -> list[str]:
+    """The CLI arguments of a valid ``create`` (2048-bit, 2 years), ``--json`` included."""
+    return [
+        "create",
+        "--cn",
+        cn,
+        "--org",
+        "Acme",
+        "--unit",
+        "IT",
+        "--state",
+        "Bavaria",
+        "--country",
+        "DE",
+        "--key-size",
+        "2048",
+        "--years",
+        "2",
+        "--json",
+    ]
+
+
 @cache
 def rsa_key(bits: int = 2048, index: int = 0) -> rsa.RSAPrivateKey:
     """A cached RSA key (generated once per size and index per test session)."""

@@ -41,7 +41,7 @@ from hermes_ca_tui.core.trust.docker_importer import CERTSTORE_COMMAND
 from tests.engine.certstore_standin import import_certificates
 from tests.fake_docker import CertStoreStandIn, FakeDockerEngine, StandInRun, install_certstore
 from tests.postgres_server import create_database, drop_database, with_dbname
-from tests.support import REPO, build_cert, create_request, rsa_key, write_pair
+from tests.support import REPO, build_cert, create_args, create_request, rsa_key, write_pair
 from tests.trust_support import Stores, assert_one_truth, pem_of, read_stores, thumbprint_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker, pytest.mark.postgres]
@@ -173,24 +173,7 @@ def _run(
 
 def _command(operation: str, folder: Path) -> list[str]:
     if operation == "create":
-        return [
-            "create",
-            "--cn",
-            NEW_CREATED,
-            "--org",
-            "Acme",
-            "--unit",
-            "IT",
-            "--state",
-            "Bavaria",
-            "--country",
-            "DE",
-            "--key-size",
-            "2048",
-            "--years",
-            "2",
-            "--json",
-        ]
+        return create_args(NEW_CREATED)
     if operation == "import":
         cert, key = delta_material()
         files = write_pair(folder / "input", cert, key)

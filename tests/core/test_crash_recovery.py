@@ -44,7 +44,7 @@ from tests.core.stores import (
     snapshot,
     thumbprint_of,
 )
-from tests.support import build_cert, create_request, rsa_key, run_cli, write_pair
+from tests.support import build_cert, create_args, create_request, rsa_key, run_cli, write_pair
 
 pytestmark = pytest.mark.slow
 
@@ -109,24 +109,7 @@ class CrashRun:
 def _command(operation: str, scenario: Path) -> tuple[list[str], bytes | None]:
     """The CLI arguments of the operation under test (and the imported key, for import)."""
     if operation == "create":
-        return [
-            "create",
-            "--cn",
-            NEW_CREATED,
-            "--org",
-            "Acme",
-            "--unit",
-            "IT",
-            "--state",
-            "Bavaria",
-            "--country",
-            "DE",
-            "--key-size",
-            "2048",
-            "--years",
-            "2",
-            "--json",
-        ], None
+        return create_args(NEW_CREATED), None
     if operation == "import":
         key = rsa_key(2048, 7)
         files = write_pair(scenario / "input", build_cert("Delta Import CA", key), key)

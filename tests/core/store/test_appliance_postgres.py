@@ -49,7 +49,7 @@ from tests.core.racing import (
 from tests.core.store import raw
 from tests.core.stores import CERT, KEY, StoreState, assert_audit_chain, assert_consistent
 from tests.core.stores import thumbprint_of as tp_of_pem
-from tests.support import create_request
+from tests.support import create_args, create_request
 
 pytestmark = pytest.mark.postgres
 
@@ -422,24 +422,7 @@ def test_the_cli_exits_4_with_lock_timeout_and_changes_nothing_while_the_lock_is
             "Alpha Root",
             "--json",
         )
-        created = run_app(
-            "--config",
-            str(config),
-            "create",
-            "--cn",
-            "Gamma Root",
-            "--org",
-            "Acme",
-            "--unit",
-            "IT",
-            "--state",
-            "Utah",
-            "--country",
-            "US",
-            "--key-size",
-            "2048",
-            "--json",
-        )
+        created = run_app("--config", str(config), *create_args("Gamma Root"))
 
     for run in (done, created):
         assert run.returncode == 4, run.stdout + run.stderr
