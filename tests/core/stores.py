@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,14 +79,23 @@ def _read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
 
 
-def snapshot(data_dir: Path) -> StoreState:
-    """Read the three stores and the bookkeeping folders of a data folder."""
-    ca_root = data_dir / "CA"
-    with closing(_read_only(data_dir / "hermes.sqlite3")) as db:
-        raw_rows = db.execute(
-            "SELECT id, ca_commonname, ca_directory, default2, expires, ca_djigzo_id, "
-            "encryption FROM ca_settings ORDER BY id"
-        ).fetchall()
+Query = Callable[[str], list[Any]]
+"""Runs one SELECT in one database and returns its rows."""
+
+
+def read_state(hermes: Query, djigzo: Query, ca_root: Path, temp_root: Path) -> StoreState:
+    """The three stores and the bookkeeping folders, whatever engine holds the tables.
+
+    Args:
+        hermes: Runs a query in the hermes database.
+        djigzo: Runs a query in the djigzo database.
+        ca_root: The CA root folder.
+        temp_root: Where leftover ``*.tmp`` files are looked for.
+    """
+    raw_rows = hermes(
+        "SELECT id, ca_commonname, ca_directory, default2, expires, ca_djigzo_id, "
+        "encryption FROM ca_settings ORDER BY id"
+    )
     rows = {
         str(r[1]).lower(): Row(
             int(r[0]), str(r[1]), str(r[2]), int(r[3]), str(r[4]), r[5], str(r[6])
@@ -93,24 +103,27 @@ def snapshot(data_dir: Path) -> StoreState:
         for r in raw_rows
     }
     cm: dict[str, list[tuple[int, str]]] = {}
+    for cm_id, tp, store in djigzo(
+        "SELECT cm_id, cm_thumbprint, cm_store_name FROM cm_certificates ORDER BY cm_id"
+    ):
+        cm.setdefault(str(tp), []).append((int(cm_id), str(store)))
     ctl: dict[str, dict[str, str]] = {}
-    with closing(_read_only(data_dir / "djigzo.sqlite3")) as db:
-        for cm_id, tp, store in db.execute(
-            "SELECT cm_id, cm_thumbprint, cm_store_name FROM cm_certificates ORDER BY cm_id"
-        ):
-            cm.setdefault(str(tp), []).append((int(cm_id), str(store)))
-        for tp, name, value in db.execute(
-            "SELECT t.cm_thumbprint, v.cm_name, v.cm_value FROM cm_ctl t "
-            "LEFT JOIN cm_ctl_cm_name_values v ON v.cm_ctl = t.cm_id WHERE t.cm_name = 'global'"
-        ):
-            entry = ctl.setdefault(str(tp), {})
-            if name is not None:
-                entry[str(name)] = str(value)
-    trees = {
-        p.name: _files(p)
-        for p in sorted(ca_root.iterdir())
-        if p.is_dir() and p.name not in (STATE_DIR, ARCHIVE_DIR)
-    }
+    for tp, name, value in djigzo(
+        "SELECT t.cm_thumbprint, v.cm_name, v.cm_value FROM cm_ctl t "
+        "LEFT JOIN cm_ctl_cm_name_values v ON v.cm_ctl = t.cm_id WHERE t.cm_name = 'global'"
+    ):
+        entry = ctl.setdefault(str(tp), {})
+        if name is not None:
+            entry[str(name)] = str(value)
+    trees = (
+        {
+            p.name: _files(p)
+            for p in sorted(ca_root.iterdir())
+            if p.is_dir() and p.name not in (STATE_DIR, ARCHIVE_DIR)
+        }
+        if ca_root.is_dir()
+        else {}
+    )
     archive_root = ca_root / ARCHIVE_DIR
     archives = (
         {p.name: _files(p) for p in sorted(archive_root.iterdir())} if archive_root.is_dir() else {}
@@ -130,8 +143,22 @@ def snapshot(data_dir: Path) -> StoreState:
             if staging_dir.is_dir()
             else []
         ),
-        temp_files=sorted(str(p) for p in data_dir.rglob("*.tmp")),
+        temp_files=sorted(str(p) for p in temp_root.rglob("*.tmp")) if temp_root.is_dir() else [],
     )
+
+
+def snapshot(data_dir: Path) -> StoreState:
+    """Read the three stores and the bookkeeping folders of a data folder."""
+    with (
+        closing(_read_only(data_dir / "hermes.sqlite3")) as hermes,
+        closing(_read_only(data_dir / "djigzo.sqlite3")) as djigzo,
+    ):
+        return read_state(
+            lambda sql: hermes.execute(sql).fetchall(),
+            lambda sql: djigzo.execute(sql).fetchall(),
+            data_dir / "CA",
+            data_dir,
+        )
 
 
 CERT = "root_ca/certs/cacert.pem"

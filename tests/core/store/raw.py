@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 
 from hermes_ca_tui.core.session import Profile
-from tests.core.stores import ARCHIVE_DIR, STATE_DIR, Row, StoreState, _files
+from tests.core.stores import StoreState, read_state
 
 Params = tuple[Any, ...]
 
@@ -98,60 +98,9 @@ def dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
 
 def snapshot(profile: Profile) -> StoreState:
     """The three stores of a profile as :class:`tests.core.stores.StoreState`."""
-    raw_rows = query(
-        profile.hermes_url,
-        "SELECT id, ca_commonname, ca_directory, default2, expires, ca_djigzo_id, encryption "
-        "FROM ca_settings ORDER BY id",
-    )
-    rows = {
-        str(r[1]).lower(): Row(
-            int(r[0]), str(r[1]), str(r[2]), int(r[3]), str(r[4]), r[5], str(r[6])
-        )
-        for r in raw_rows
-    }
-    cm: dict[str, list[tuple[int, str]]] = {}
-    for cm_id, tp, store in query(
-        profile.djigzo_url,
-        "SELECT cm_id, cm_thumbprint, cm_store_name FROM cm_certificates ORDER BY cm_id",
-    ):
-        cm.setdefault(str(tp), []).append((int(cm_id), str(store)))
-    ctl: dict[str, dict[str, str]] = {}
-    for tp, name, value in query(
-        profile.djigzo_url,
-        "SELECT t.cm_thumbprint, v.cm_name, v.cm_value FROM cm_ctl t "
-        "LEFT JOIN cm_ctl_cm_name_values v ON v.cm_ctl = t.cm_id WHERE t.cm_name = 'global'",
-    ):
-        entry = ctl.setdefault(str(tp), {})
-        if name is not None:
-            entry[str(name)] = str(value)
-    ca_root = profile.ca_root
-    trees = (
-        {
-            p.name: _files(p)
-            for p in sorted(ca_root.iterdir())
-            if p.is_dir() and p.name not in (STATE_DIR, ARCHIVE_DIR)
-        }
-        if ca_root.is_dir()
-        else {}
-    )
-    archive_root = ca_root / ARCHIVE_DIR
-    archives = (
-        {p.name: _files(p) for p in sorted(archive_root.iterdir())} if archive_root.is_dir() else {}
-    )
-    journal_dir = ca_root / STATE_DIR / "journal"
-    staging_dir = ca_root / STATE_DIR / "staging"
-    return StoreState(
-        rows=rows,
-        row_names=[str(r[1]) for r in raw_rows],
-        trees=trees,
-        archives=archives,
-        cm=cm,
-        ctl=ctl,
-        journal=sorted(p.name for p in journal_dir.iterdir()) if journal_dir.is_dir() else [],
-        staging=(
-            sorted(str(p.relative_to(staging_dir)) for p in staging_dir.rglob("*"))
-            if staging_dir.is_dir()
-            else []
-        ),
-        temp_files=sorted(str(p) for p in ca_root.rglob("*.tmp")) if ca_root.is_dir() else [],
+    return read_state(
+        lambda sql: query(profile.hermes_url, sql),
+        lambda sql: query(profile.djigzo_url, sql),
+        profile.ca_root,
+        profile.ca_root,
     )
