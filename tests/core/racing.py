@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.synchronize import Barrier, Event
@@ -24,6 +25,7 @@ from typing import Any, Protocol
 
 from hermes_ca_tui.core.errors import CaError
 from hermes_ca_tui.core.service import CaService
+from tests.core.stores import CERT, KEY, StoreState, thumbprint_of
 from tests.support import create_request
 
 SPAWN = multiprocessing.get_context("spawn")
@@ -238,3 +240,53 @@ def run_writers(
         assert document["crash"] is None, document["crash"]
         results.extend(document["results"])
     return results, json.loads(reader_out.read_text()) if reader else None
+
+
+@dataclass(frozen=True)
+class Reported:
+    """The successes the writers reported, by operation."""
+
+    ok: list[Result]
+    creates: list[Result]
+    deletes: list[Result]
+    sets: list[Result]
+
+
+def check_reports(
+    results: list[Result], sampled: dict[str, Any] | None, rounds: Rounds
+) -> Reported:
+    """What the creator/deleter/setter race must have reported (the reader's view too)."""
+    # Never zero or two defaults while rows existed, in any snapshot the reader took.
+    assert sampled is not None
+    assert sampled["with_rows"] > 0
+    assert sampled["anomalies"] == []
+
+    # Every operation either succeeded or was refused for a reason of the race itself.
+    refused = Counter((r["op"], r["code"]) for r in results if r["ok"] is False)
+    assert set(refused) <= {("set-default", "CA_NOT_FOUND"), ("delete", "CA_NOT_FOUND")}, refused
+    ok = [r for r in results if r["ok"]]
+    creates = [r for r in ok if r["op"] == "create"]
+    deletes = [r for r in ok if r["op"] == "delete"]
+    sets = [r for r in ok if r["op"] == "set-default"]
+    assert len(creates) == 2 * rounds.creates_per_creator + rounds.rounds_per_deleter
+    assert deletes and sets
+    # A success reports its own effect, read back before the lock was let go.
+    assert all(r["default"] for r in sets)
+    assert all(r["default"] for r in creates if r["name"].startswith("Deleter"))
+    return Reported(ok, creates, deletes, sets)
+
+
+def check_successes_visible(state: StoreState, reported: Reported) -> None:
+    """Every reported success is visible; every deleted CA kept its key in the archive."""
+    deleted = {r["id"] for r in reported.deletes}
+    assert len(deleted) == len(reported.deletes)
+    live_ids = {row.id for row in state.rows.values()}
+    for r in reported.creates:
+        assert (r["id"] in live_ids) != (r["id"] in deleted), r
+        if r["id"] in live_ids:
+            assert state.rows[r["name"].lower()].id == r["id"]
+    for r in reported.deletes:
+        assert r["name"].lower() not in state.rows
+        archived = state.archives[Path(r["archive"]).name]
+        assert KEY in archived
+        assert state.absent_from_trust(thumbprint_of(archived[CERT]))

@@ -30,6 +30,8 @@ from tests.core.racing import (
     Result,
     Role,
     Rounds,
+    check_reports,
+    check_successes_visible,
     create,
     creator,
     deleter,
@@ -41,7 +43,6 @@ from tests.core.racing import (
 )
 from tests.core.stores import (
     CERT,
-    KEY,
     StoreState,
     assert_audit_chain,
     assert_consistent,
@@ -200,41 +201,13 @@ def test_concurrent_set_default_create_and_delete_keep_exactly_one_default_and_t
         reader=(reader, str(data_dir / "hermes.sqlite3")),
     )
 
-    # Never zero or two defaults while rows existed, as a concurrent reader saw it.
-    assert sampled is not None
-    assert sampled["with_rows"] > 0
-    assert sampled["anomalies"] == []
-
-    # Every operation either reported success or was refused for a reason of the race.
-    refused = Counter((r["op"], r["code"]) for r in results if r["ok"] is False)
-    assert set(refused) <= {("set-default", "CA_NOT_FOUND"), ("delete", "CA_NOT_FOUND")}, refused
-    ok = [r for r in results if r["ok"]]
-    creates = [r for r in ok if r["op"] == "create"]
-    deletes = [r for r in ok if r["op"] == "delete"]
-    sets = [r for r in ok if r["op"] == "set-default"]
-    assert len(creates) == 2 * ROUNDS.creates_per_creator + ROUNDS.rounds_per_deleter
-    assert deletes and sets
-    # A success reports its own effect: the CA it made the default is the default.
-    assert all(r["default"] for r in sets)
-    assert all(r["default"] for r in creates if r["name"].startswith("Deleter"))
+    race = check_reports(results, sampled, ROUNDS)
 
     state = restart_and_check(data_dir)
 
-    # Every reported success is visible; every deleted CA kept its key in the archive.
-    deleted = {r["id"] for r in deletes}
-    assert len(deleted) == len(deletes)
-    live_ids = {row.id for row in state.rows.values()}
-    for r in creates:
-        assert (r["id"] in live_ids) != (r["id"] in deleted), r
-        if r["id"] in live_ids:
-            assert state.rows[r["name"].lower()].id == r["id"]
-    for r in deletes:
-        assert r["name"].lower() not in state.rows
-        archived = state.archives[Path(r["archive"]).name]
-        assert KEY in archived
-        assert state.absent_from_trust(thumbprint_of(archived[CERT]))
+    check_successes_visible(state, race)
     forward_creates = sum(1 for step, _, how in CRASHES if step == "create.committed")
-    assert len(state.rows) == 2 + len(creates) - len(deletes) + forward_creates
+    assert len(state.rows) == 2 + len(race.creates) - len(race.deletes) + forward_creates
 
     # Each process killed midway (holding the lock) was resolved once, by whoever came next.
     crashes = [r for r in results if r["op"] == "crash"]
@@ -247,7 +220,7 @@ def test_concurrent_set_default_create_and_delete_keep_exactly_one_default_and_t
     assert resolved == Counter((step.split(".")[0], how) for step, _, how in CRASHES)
 
     # The audit log holds exactly the successes the processes reported, no more, no fewer.
-    reported = Counter((r["op"], int(r["id"])) for r in ok)
+    reported = Counter((r["op"], int(r["id"])) for r in race.ok)
     assert audited_successes(data_dir, skip=2) == reported
 
 

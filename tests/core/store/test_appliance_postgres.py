@@ -39,6 +39,8 @@ from tests.config_support import profile_config, run_app
 from tests.core.racing import (
     LINE_UP_S,
     Rounds,
+    check_reports,
+    check_successes_visible,
     creator,
     deleter,
     record_samples,
@@ -47,7 +49,7 @@ from tests.core.racing import (
     twin,
 )
 from tests.core.store import raw
-from tests.core.stores import CERT, KEY, StoreState, assert_audit_chain, assert_consistent
+from tests.core.stores import CERT, StoreState, assert_audit_chain, assert_consistent
 from tests.core.stores import thumbprint_of as tp_of_pem
 from tests.support import create_args, create_request
 
@@ -292,42 +294,14 @@ def test_concurrent_set_default_create_and_delete_without_constraints_keep_one_d
         ApplianceSource(appliance), tmp_path, roles, reader=(reader, appliance.hermes_url)
     )
 
-    # Never zero or two defaults while rows existed, in any snapshot the reader took.
-    assert sampled is not None
-    assert sampled["with_rows"] > 0
-    assert sampled["anomalies"] == []
-
-    # Every operation either succeeded or was refused for a reason of the race itself.
-    refused = Counter((r["op"], r["code"]) for r in results if r["ok"] is False)
-    assert set(refused) <= {("set-default", "CA_NOT_FOUND"), ("delete", "CA_NOT_FOUND")}, refused
-    ok = [r for r in results if r["ok"]]
-    creates = [r for r in ok if r["op"] == "create"]
-    deletes = [r for r in ok if r["op"] == "delete"]
-    sets = [r for r in ok if r["op"] == "set-default"]
-    assert len(creates) == 2 * ROUNDS.creates_per_creator + ROUNDS.rounds_per_deleter
-    assert deletes and sets
-    # A success reports its own effect, read back before the lock was let go.
-    assert all(r["default"] for r in sets)
-    assert all(r["default"] for r in creates if r["name"].startswith("Deleter"))
+    race = check_reports(results, sampled, ROUNDS)
 
     state = check_afterwards(appliance)
 
-    # Every reported success is visible; every deleted CA kept its key in the archive.
-    deleted = {r["id"] for r in deletes}
-    assert len(deleted) == len(deletes)
-    live_ids = {row.id for row in state.rows.values()}
-    for r in creates:
-        assert (r["id"] in live_ids) != (r["id"] in deleted), r
-        if r["id"] in live_ids:
-            assert state.rows[r["name"].lower()].id == r["id"]
-    for r in deletes:
-        assert r["name"].lower() not in state.rows
-        archived = state.archives[Path(r["archive"]).name]
-        assert KEY in archived
-        assert state.absent_from_trust(tp_of_pem(archived[CERT]))
-    assert len(state.rows) == 2 + len(creates) - len(deletes)
+    check_successes_visible(state, race)
+    assert len(state.rows) == 2 + len(race.creates) - len(race.deletes)
     # The audit log holds exactly the successes the processes reported: refusals did nothing.
-    reported = Counter((r["op"], int(r["id"])) for r in ok)
+    reported = Counter((r["op"], int(r["id"])) for r in race.ok)
     assert audit_successes(appliance, skip=2) == reported
     assert raw.unique_indexes(appliance.hermes_url, "ca_settings") == []
 
